@@ -1,0 +1,137 @@
+package porcupine
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// partitionResult is how one partition's search ended.
+type partitionResult struct {
+	outcome  outcome
+	partials [][]int32 // with verbose: as recorder.result
+}
+
+// checkPartitions decides every partition, on up to GOMAXPROCS goroutines,
+// and returns the verdict on the whole history with each partition's result.
+//
+// Linearizability is local: the history is Ok iff every partition is. So
+// unless verbose asks for every partition's story, the first Illegal
+// partition stops the others. At the deadline (zero: none) every search
+// stops and the verdict is Unknown, unless some partition was already found
+// Illegal, which settles it.
+//
+// The worker goroutines belong to this call: it waits for all of them
+// before returning, so none outlives it. A panic in the model (say a Step
+// handed an input of the wrong type) stops the other workers and is raised
+// again here, in the caller's goroutine, with the worker's stack.
+func checkPartitions(m Model, hs []timeline, deadline time.Time, verbose bool) (CheckResult, []partitionResult) {
+	results := make([]partitionResult, len(hs))
+	order := make([]int, len(hs)) // largest first, so no big one starts last
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(hs[order[a]].ops) > len(hs[order[b]].ops) })
+
+	var stop atomic.Bool
+	var next atomic.Int64
+	work := func() {
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(order) {
+				return
+			}
+			i := order[k]
+			if !deadline.IsZero() && !time.Now().Before(deadline) {
+				stop.Store(true)
+			}
+			if stop.Load() {
+				results[i] = partitionResult{outcome: stopped}
+				continue
+			}
+			results[i] = decidePartition(m, &hs[i], &stop, deadline, verbose)
+			out := results[i].outcome
+			if out == exhausted && !verbose {
+				stop.Store(true)
+			}
+		}
+	}
+
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(hs) {
+		workers = len(hs)
+	}
+	if workers <= 1 {
+		work()
+	} else {
+		var wg sync.WaitGroup
+		var panicOnce sync.Once
+		var panicked string
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() {
+					if r := recover(); r != nil {
+						panicOnce.Do(func() {
+							panicked = fmt.Sprintf("porcupine: the model panicked: %v\n\n%s", r, debug.Stack())
+						})
+						stop.Store(true)
+					}
+				}()
+				work()
+			}()
+		}
+		wg.Wait()
+		if panicked != "" {
+			panic(panicked)
+		}
+	}
+	return verdict(results), results
+}
+
+// decidePartition searches one partition: quick passes first, which settle
+// most linearizable partitions at once, then, if they gave up somewhere
+// without finding a linearization, a full one.
+func decidePartition(m Model, h *timeline, stop *atomic.Bool, deadline time.Time, verbose bool) partitionResult {
+	var rec *recorder
+	if verbose {
+		rec = newRecorder()
+	}
+	var out outcome
+	for _, beam := range passes {
+		start := time.Now()
+		s := newSearch(m, h, stop, deadline, beam, rec)
+		out = s.run()
+		debugPartition(s, out, start)
+		if out != exhausted || !s.deferred {
+			break // decided: a quick pass that gave up nothing proves Illegal too
+		}
+	}
+	return partitionResult{outcome: out, partials: rec.result()}
+}
+
+// verdict combines the partitions' outcomes: one Illegal partition makes
+// the history Illegal; otherwise one that was stopped leaves it Unknown.
+func verdict(results []partitionResult) CheckResult {
+	v := Ok
+	for _, r := range results {
+		switch r.outcome {
+		case exhausted:
+			return Illegal
+		case stopped:
+			v = Unknown
+		}
+	}
+	return v
+}
+
+// passes are the beams of the successive passes over a partition (see
+// order.go); 0, a full pass, must come last. The second quick pass catches
+// most of the linearizable histories the first misses, at a fraction of the
+// cost of a full pass.
+var passes = [...]int{2, 4, 0}
