@@ -1,0 +1,111 @@
+// Package raft implements the Raft consensus protocol, as described in the
+// extended Raft paper ("In Search of an Understandable Consensus Algorithm",
+// Ongaro and Ousterhout): leader election, log replication, persistence, and
+// log compaction with snapshots (Figure 2, Figure 13 and section 7). It is the
+// replicated log under a fault-tolerant service such as a key/value store.
+//
+// # Using it
+//
+// A service runs one peer per server. Each peer is given the RPC ends of all
+// peers (labrpc.ClientEnd, index me is itself), a Persister for its stable
+// state, and a channel on which it delivers committed commands:
+//
+//	applyCh := make(chan raft.ApplyMsg)
+//	rf := raft.Make(ends, me, persister, applyCh)
+//	srv := labrpc.MakeServer()
+//	srv.AddService(labrpc.MakeService(rf)) // peers call "Raft.AppendEntries", ...
+//	net.AddServer(me, srv)
+//
+// The service proposes a command with Start on the peer that leads:
+//
+//	index, term, isLeader := rf.Start(cmd)
+//
+// Start returns at once. If isLeader is false the service should try another
+// peer. Otherwise the command will, if it commits, come out of applyCh on
+// every peer as ApplyMsg{CommandValid: true, Command: cmd, CommandIndex: index}.
+// It may never commit (the leader can lose office first); then a different
+// command appears at that index, which the service recognizes because it is
+// not the one it started. Commands travel through labgob, so a command of a
+// type of the service's own must be registered with labgob.Register.
+//
+// The service reads applyCh in a loop and applies each message in turn.
+// Messages come in index order, each exactly once. A message with
+// SnapshotValid set instead carries a snapshot, made by another peer's
+// service, that the leader sent because this peer fell behind: the service
+// replaces its state with it; the commands it covers are never delivered.
+//
+// When the service's state has grown, it hands Raft a snapshot of it:
+//
+//	rf.Snapshot(index, data) // data holds the effect of every command through index
+//
+// Raft then discards its log through index and saves data with its own
+// state, so the persisted Raft state stays small. Snapshot never waits for
+// the applier, so the service may call it from the goroutine that reads
+// applyCh, as it handles the message at index. After a restart the service
+// restores itself from persister.ReadSnapshot(); Raft delivers only what
+// follows.
+//
+// GetState reports the peer's term and whether it believes it leads. Kill
+// stops the peer, as a crash would: once it returns, nothing more arrives on
+// applyCh and nothing is saved.
+//
+// The Example shows a whole cluster of three peers in one program.
+//
+// # Goroutines
+//
+// Each peer runs these goroutines, all started by Make:
+//
+//   - the ticker (election.go) sleeps until the election deadline, which
+//     AppendEntries from the leader and granted votes push back, and then
+//     starts an election; a leader's ticker only checks back from time to
+//     time. It exits when Kill closes rf.done.
+//   - one replicator per other peer (replication.go) sends that peer what
+//     falls due with time: heartbeats, commit notices, retries of lost
+//     calls. (New entries go out at once from Start, or from the reply to
+//     the batch in flight, through the same replicateLocked.) It sleeps on a
+//     timer set to its next deadline and is woken early, through a channel
+//     of capacity one, when its peer takes office and after a lost call. It
+//     exits when Kill closes rf.done.
+//   - the commit-notice timer (time.AfterFunc, replication.go), armed when
+//     a leader's commitIndex grows, runs sendCommitNotices on a goroutine of
+//     its own a millisecond later: followers that no AppendEntries has told
+//     of the new commitIndex get an empty one. Kill stops the timer; a run
+//     already started does nothing once the peer is killed.
+//   - the applier (apply.go) delivers committed entries and installed
+//     snapshots on applyCh. It waits on rf.applyCond, signalled when
+//     commitIndex grows or a snapshot is installed. Kill broadcasts the
+//     condition and closes rf.done, which also ends a blocked send.
+//   - one sender per other peer (replication.go) makes the AppendEntries
+//     and InstallSnapshot calls to that peer, one at a time, each with the
+//     handling of its reply: reusing one goroutine, whose stack has grown to
+//     what a call needs, is cheaper than starting one per call. A call that
+//     finds the sender busy runs on a short-lived goroutine of its own
+//     instead, so that no call waits behind another. Calls are handed over
+//     by goCallLocked from Start, the replicators, the commit-notice timer
+//     and reply handlers. The sender ends when Kill closes rf.done, once
+//     the call it is making returns.
+//   - a short-lived goroutine per RequestVote (started by the ticker), and
+//     per AppendEntries or InstallSnapshot that found the sender busy: it
+//     makes the call, handles the reply and ends.
+//
+// After Kill, calls in progress handle nothing: they end when their Call
+// returns, which labrpc bounds.
+//
+// Kill waits for the ticker, the replicators and the applier to end. The
+// senders and the short-lived goroutines end by themselves and touch nothing
+// after Kill.
+//
+// # Locking
+//
+// One mutex, rf.mu, guards all of a peer's state. It is never held across an
+// RPC, a send on applyCh or a sleep; functions whose names end in Locked
+// expect the caller to hold it. Handlers save state (persistLocked) before
+// they reply, still holding the lock.
+//
+// # Persistence
+//
+// The log is kept encoded as an append-only labgob stream, so a save encodes
+// only the entries appended since the last one and its cost does not grow
+// with re-encoding the log (persist.go explains the layout). Set RAFT_DEBUG=1
+// to have each peer log what it does (debug.go).
+package raft

@@ -1,0 +1,444 @@
+package raft
+
+// Log replication (section 5.3): AppendEntries' arguments, reply and handler,
+// the per-peer replicator, the leader's handling of replies (with the fast
+// backup of section 5.3) and the commit rule (Figure 2 and Figure 8).
+
+import (
+	"time"
+)
+
+// AppendEntriesArgs are the arguments of AppendEntries (Figure 2), sent by the
+// leader to replicate entries and as a heartbeat.
+type AppendEntriesArgs struct {
+	Term         int        // leader's term
+	LeaderId     int        // so the follower can redirect clients
+	PrevLogIndex int        // index of the log entry immediately preceding the new ones
+	PrevLogTerm  int        // term of the PrevLogIndex entry
+	Entries      []LogEntry // entries to store (empty for a heartbeat)
+	LeaderCommit int        // leader's commitIndex
+}
+
+// AppendEntriesReply is the reply to AppendEntries (Figure 2), with the hint of
+// section 5.3 that lets the leader skip a whole conflicting term at once.
+type AppendEntriesReply struct {
+	Term    int  // the follower's currentTerm, for the leader to update itself
+	Success bool // the follower held an entry matching PrevLogIndex and PrevLogTerm
+	// On failure: ConflictTerm is the term of the follower's entry at
+	// PrevLogIndex, and ConflictIndex the first index it holds of that term;
+	// or, if it has no entry there, ConflictTerm is 0 and ConflictIndex is
+	// the first index it lacks.
+	ConflictTerm  int
+	ConflictIndex int
+}
+
+// AppendEntries is the AppendEntries RPC handler (Figure 2, AppendEntries RPC,
+// receiver implementation). The reply is sent only after the log and term it
+// depends on are saved.
+func (rf *Raft) AppendEntries(args *AppendEntriesArgs, reply *AppendEntriesReply) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.killed() {
+		return // a crashed peer answers nothing; Term 0 marks the reply void
+	}
+	// Rule 1: reply false if term < currentTerm.
+	if args.Term < rf.currentTerm {
+		reply.Term = rf.currentTerm
+		return
+	}
+	// A current leader exists: follow it (a candidate steps down, section
+	// 5.2) and give it time before starting an election.
+	rf.becomeFollowerLocked(args.Term)
+	rf.resetElectionTimerLocked(time.Now())
+	reply.Term = rf.currentTerm
+	rf.appendFromLeaderLocked(args, reply)
+	if rf.persistDirty {
+		rf.persistLocked()
+	}
+	rf.checkInvariantsLocked()
+}
+
+// appendFromLeaderLocked applies rules 2 to 5 of the AppendEntries receiver to
+// a request of the current term.
+func (rf *Raft) appendFromLeaderLocked(args *AppendEntriesArgs, reply *AppendEntriesReply) {
+	prevIndex, prevTerm, entries := args.PrevLogIndex, args.PrevLogTerm, args.Entries
+	if prevIndex < 0 {
+		return // out of range: answered and ignored
+	}
+	lastNew := prevIndex + len(entries) // the index of the last new entry
+	// Entries up to the snapshot are committed, so they match the leader's
+	// (Leader Completeness): skip those and check against the snapshot's end.
+	if prevIndex < rf.log.snapshotIndex {
+		skip := min(rf.log.snapshotIndex-prevIndex, len(entries))
+		prevIndex, entries = prevIndex+skip, entries[skip:]
+		if prevIndex < rf.log.snapshotIndex {
+			reply.Success = true // everything sent is inside our snapshot
+			return
+		}
+		prevTerm = rf.log.snapshotTerm
+	}
+	// Rule 2: reply false if the log has no entry at prevLogIndex whose term
+	// matches prevLogTerm. The reply names the conflicting term and its first
+	// index (end of section 5.3), so the leader skips a whole term.
+	if prevIndex > rf.log.lastIndex() || rf.log.term(prevIndex) != prevTerm {
+		reply.ConflictTerm, reply.ConflictIndex = conflictHint(&rf.log, prevIndex)
+		rf.debugf(tAppend, "refused S%d: no entry %d of term %d (conflict term %d from index %d)",
+			args.LeaderId, prevIndex, prevTerm, reply.ConflictTerm, reply.ConflictIndex)
+		return
+	}
+	// Rules 3 and 4: delete a conflicting suffix, append what is new.
+	if truncatedFrom, changed := rf.log.mergeFromLeader(prevIndex, entries); changed {
+		rf.persistDirty = true
+		if truncatedFrom != 0 {
+			rf.stream.invalidateFrom(truncatedFrom - rf.log.snapshotIndex - 1)
+			rf.debugf(tAppend, "removed conflicting entries from %d", truncatedFrom)
+		}
+	}
+	reply.Success = true
+	// Rule 5: if leaderCommit > commitIndex, set commitIndex =
+	// min(leaderCommit, index of last new entry).
+	if newCommit := min(args.LeaderCommit, lastNew); newCommit > rf.commitIndex {
+		rf.commitIndex = newCommit
+		rf.applyCond.Signal()
+	}
+}
+
+// replicator keeps one follower's log in step with the leader's, with the
+// help of Start and the reply handlers, which send new entries themselves
+// (through replicateLocked) when no batch is in flight, saving a goroutine
+// switch. The replicator sends what falls due later: heartbeats, commit
+// notices (with sendCommitNotices), retries of lost or overdue calls. It
+// wakes on its own timer, set to the next such deadline, and through
+// wakeReplicator when its peer takes office and after a lost call; it sends
+// nothing unless this peer leads. It makes no call itself: calls run on the
+// peer's sender (see goCallLocked), so a slow or unreachable follower never
+// holds back anything else. It exits on Kill.
+func (rf *Raft) replicator(peer int) {
+	defer rf.workers.Done()
+	timer := time.NewTimer(heartbeatInterval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-rf.done:
+			return
+		case <-rf.wakeReplicator[peer]:
+		case <-timer.C:
+		}
+		rf.mu.Lock()
+		wait := rf.replicateLocked(peer, time.Now())
+		rf.mu.Unlock()
+		if !timer.Stop() {
+			select { // drain a tick that fired meanwhile
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+	}
+}
+
+// sender makes calls to one peer, one at a time, handed to it by
+// goCallLocked: reusing one goroutine, whose stack has grown to what a call
+// needs, is much cheaper than starting one per call. It ends on Kill, once
+// the call it is making returns. Kill does not wait for it: a call to an
+// unreachable peer may take seconds to fail.
+func (rf *Raft) sender(peer int) {
+	defer rf.calls.Done()
+	for {
+		select {
+		case <-rf.done:
+			return
+		case call := <-rf.sendq[peer]:
+			call(true)
+		}
+	}
+}
+
+// goCallLocked runs call, which makes one RPC to peer and handles the reply,
+// on peer's sender goroutine if it is idle, and on a new goroutine if not:
+// a call never waits for another (a heartbeat must not wait seconds behind
+// a call to an unreachable peer).
+func (rf *Raft) goCallLocked(peer int, call func(onSender bool)) {
+	if rf.senderIdle[peer] {
+		// The sender is idle, so its queue is empty: this cannot block.
+		rf.senderIdle[peer] = false
+		rf.sendq[peer] <- call
+		return
+	}
+	rf.calls.Add(1)
+	go func() {
+		defer rf.calls.Done()
+		call(false)
+	}()
+}
+
+// releaseSenderLocked marks peer's sender idle when a call that ran on it
+// (onSender) has its reply. It is done before the reply is handled, so a
+// call the handling starts goes to the same sender, next.
+func (rf *Raft) releaseSenderLocked(peer int, onSender bool) {
+	if onSender {
+		rf.senderIdle[peer] = true
+	}
+}
+
+// replicateLocked sends peer whatever it needs now, and returns how long the
+// replicator may sleep before something else falls due:
+//   - entries it lacks (or the snapshot, if they are gone from the log), at
+//     once, unless such a call is already in flight and not yet overdue; a
+//     batch carries everything that accumulated, up to maxEntriesPerAppend;
+//   - a heartbeat when nothing was sent for heartbeatInterval (section 5.2);
+//   - an empty AppendEntries when commitIndex grew and no other message
+//     carried it within commitNoticeDelay, so followers apply promptly.
+//
+// A peer that needs the snapshot gets nothing else: an AppendEntries cannot
+// name an entry before the snapshot, and the snapshot itself, sent again
+// each retryInterval (= heartbeatInterval) until answered, is its heartbeat.
+func (rf *Raft) replicateLocked(peer int, now time.Time) time.Duration {
+	if rf.killed() || rf.role != leader {
+		return heartbeatInterval // idle; a wake-up comes with leadership
+	}
+	due := rf.replicationDueLocked(peer)
+	switch {
+	case due.entries && !now.Before(due.dataAt):
+		rf.sendDataLocked(peer, now)
+	case due.snapshot:
+		// in flight, or just lost: wait for it
+	case !now.Before(due.heartbeatAt) || (due.notice && !now.Before(due.noticeAt)):
+		rf.sendAppendLocked(peer, now, false)
+	}
+	// A send above pushed its own deadline into the future.
+	due = rf.replicationDueLocked(peer)
+	next := due.dataAt
+	if !due.snapshot {
+		next = due.heartbeatAt
+		if due.entries {
+			next = earlier(next, due.dataAt)
+		}
+		if due.notice {
+			next = earlier(next, due.noticeAt)
+		}
+	}
+	return max(next.Sub(now), time.Millisecond/10)
+}
+
+// replicationDue is what one peer needs from the leader, and from when.
+type replicationDue struct {
+	snapshot    bool      // it needs the snapshot (its next entry is gone)
+	entries     bool      // it lacks entries (or the snapshot)
+	notice      bool      // it has not been sent the current commitIndex
+	dataAt      time.Time // entries or the snapshot may go from then on
+	noticeAt    time.Time // a commit notice may go from then on
+	heartbeatAt time.Time // a heartbeat is due then
+}
+
+// replicationDueLocked computes replicationDue for peer. Entries wait for
+// the call in flight unless it is overdue (retryInterval); after a call was
+// lost, entries and notices wait failureBackoff.
+func (rf *Raft) replicationDueLocked(peer int) replicationDue {
+	pr := &rf.progress[peer]
+	d := replicationDue{
+		snapshot:    rf.nextIndex[peer] <= rf.log.snapshotIndex,
+		entries:     rf.nextIndex[peer] <= rf.log.lastIndex(),
+		notice:      rf.commitIndex > pr.sentCommit,
+		dataAt:      pr.retryAt,
+		noticeAt:    later(pr.retryAt, rf.commitAdvancedAt.Add(commitNoticeDelay)),
+		heartbeatAt: pr.lastSent.Add(heartbeatInterval),
+	}
+	if pr.inflightSeq != 0 {
+		d.dataAt = later(d.dataAt, pr.inflightAt.Add(retryInterval))
+	}
+	return d
+}
+
+// earlier returns the earlier of two times.
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sendDataLocked sends peer the entries it lacks, or the snapshot when they
+// are no longer in the log (section 7), recording the call as in flight.
+//
+// The leader saves new entries after sending them, so that its own write
+// overlaps the follower's (Raft thesis, section 10.2.1). That is safe: the
+// leader counts itself toward a majority only for entries it has saved
+// (matchIndex[me]), and if it crashes first, the entries it lost were never
+// committed, and no other entry of its term can take their indices.
+func (rf *Raft) sendDataLocked(peer int, now time.Time) {
+	if rf.nextIndex[peer] <= rf.log.snapshotIndex {
+		rf.sendSnapshotLocked(peer, now)
+	} else {
+		rf.sendAppendLocked(peer, now, true)
+	}
+	if rf.persistDirty {
+		rf.persistLocked()
+		rf.advanceCommitIndexLocked() // the leader's own match grew
+	}
+}
+
+// sendAppendLocked sends one AppendEntries to peer (see goCallLocked), with
+// the entries from nextIndex on if withEntries, else as an empty
+// heartbeat. nextIndex must be after the snapshot (sendDataLocked sends the
+// snapshot otherwise).
+func (rf *Raft) sendAppendLocked(peer int, now time.Time, withEntries bool) {
+	next := rf.nextIndex[peer]
+	args := &AppendEntriesArgs{
+		Term:         rf.currentTerm,
+		LeaderId:     rf.me,
+		PrevLogIndex: next - 1,
+		PrevLogTerm:  rf.log.term(next - 1),
+		LeaderCommit: rf.commitIndex,
+	}
+	pr := &rf.progress[peer]
+	var seq uint64
+	if withEntries {
+		args.Entries = rf.log.copyRange(next, min(rf.log.lastIndex(), next+maxEntriesPerAppend-1))
+		rf.rpcSeq++
+		seq = rf.rpcSeq
+		pr.inflightSeq, pr.inflightAt = seq, now
+	}
+	pr.lastSent = now
+	pr.sentCommit = max(pr.sentCommit, rf.commitIndex)
+	rf.goCallLocked(peer, func(onSender bool) { rf.appendEntries(peer, args, seq, onSender) })
+}
+
+// appendEntries makes one AppendEntries call and handles the reply; onSender
+// tells whether it runs on peer's sender goroutine.
+func (rf *Raft) appendEntries(peer int, args *AppendEntriesArgs, seq uint64, onSender bool) {
+	var reply AppendEntriesReply
+	ok := rf.peers[peer].Call("Raft.AppendEntries", args, &reply)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	rf.releaseSenderLocked(peer, onSender)
+	if rf.killed() {
+		return
+	}
+	pr := &rf.progress[peer]
+	if seq != 0 && pr.inflightSeq == seq {
+		pr.inflightSeq = 0 // answered or lost: either way a new batch may go
+	}
+	if !ok || reply.Term < args.Term {
+		// Lost, or void (the peer was killed). Whatever this call carried
+		// goes again after failureBackoff, the commit index included.
+		rf.noteLostCallLocked(peer, args.LeaderCommit)
+		return
+	}
+	if reply.Term > rf.currentTerm {
+		rf.becomeFollowerLocked(reply.Term)
+		rf.persistLocked()
+		return
+	}
+	if rf.role != leader || rf.currentTerm != args.Term {
+		return // the world moved on while we waited
+	}
+	if reply.Success {
+		rf.advanceMatchLocked(peer, args.PrevLogIndex+len(args.Entries))
+		if seq != 0 && rf.nextIndex[peer] <= rf.log.lastIndex() {
+			rf.replicateLocked(peer, time.Now()) // more accumulated meanwhile: send it now
+		}
+	} else {
+		// Section 5.3: after a rejection, decrement nextIndex and retry;
+		// the conflict hint lets us skip a whole term. Never go back to
+		// or below what the peer is known to hold.
+		next := nextIndexAfterConflict(&rf.log, reply.ConflictTerm, reply.ConflictIndex)
+		next = max(next, rf.matchIndex[peer]+1)
+		next = min(next, rf.log.lastIndex()+1)
+		rf.debugf(tAppend, "S%d refused entry %d of term %d: next index %d -> %d",
+			peer, args.PrevLogIndex, args.PrevLogTerm, rf.nextIndex[peer], next)
+		rf.nextIndex[peer] = next
+		rf.replicateLocked(peer, time.Now()) // try again at once, unless a batch is in flight
+	}
+	rf.checkInvariantsLocked()
+}
+
+// noteLostCallLocked makes what a lost call to peer carried go again, after
+// failureBackoff: a pause, so an unreachable peer is not flooded.
+// leaderCommit is the commit index the call carried (-1 for none).
+func (rf *Raft) noteLostCallLocked(peer, leaderCommit int) {
+	pr := &rf.progress[peer]
+	pr.retryAt = time.Now().Add(failureBackoff)
+	if leaderCommit == pr.sentCommit {
+		pr.sentCommit = leaderCommit - 1 // the peer may not know it yet
+	}
+	rf.wakeReplicatorLocked(peer)
+}
+
+// advanceMatchLocked records that peer holds the leader's log through index
+// (Figure 2: "If successful: update nextIndex and matchIndex for follower"),
+// and commits what a majority now holds.
+func (rf *Raft) advanceMatchLocked(peer, index int) {
+	if index > rf.matchIndex[peer] {
+		rf.matchIndex[peer] = index
+		rf.advanceCommitIndexLocked()
+	}
+	rf.nextIndex[peer] = max(rf.nextIndex[peer], rf.matchIndex[peer]+1)
+}
+
+// advanceCommitIndexLocked is the leader's commit rule (Figure 2, Rules for
+// Servers, Leaders): if there exists an N > commitIndex such that a majority of
+// matchIndex[i] >= N and log[N].term == currentTerm, set commitIndex = N. Only
+// entries of the current term are committed by counting replicas; earlier ones
+// commit with them (section 5.4.2, Figure 8).
+func (rf *Raft) advanceCommitIndexLocked() {
+	n := majorityMatchIndex(rf.matchIndex)
+	if n <= rf.commitIndex || rf.log.term(n) != rf.currentTerm {
+		return
+	}
+	if debugEnabled { // a hot path: spare the arguments' allocation
+		rf.debugf(tCommit, "commit index %d -> %d", rf.commitIndex, n)
+	}
+	rf.commitIndex = n
+	rf.commitAdvancedAt = time.Now()
+	rf.applyCond.Signal()
+	rf.armCommitNoticesLocked(commitNoticeDelay)
+}
+
+// armCommitNoticesLocked makes sendCommitNotices run after d, unless it is
+// already due to run. One timer serves all peers, and a burst of commits,
+// so that a commit costs no goroutine switch when the next AppendEntries
+// carries it anyway.
+func (rf *Raft) armCommitNoticesLocked(d time.Duration) {
+	if rf.noticeArmed || rf.killed() {
+		return
+	}
+	rf.noticeArmed = true
+	if rf.noticeTimer == nil {
+		rf.noticeTimer = time.AfterFunc(d, rf.sendCommitNotices)
+	} else {
+		rf.noticeTimer.Reset(d)
+	}
+}
+
+// sendCommitNotices runs on noticeTimer's own goroutine: it tells each
+// follower that has not heard of the current commitIndex within
+// commitNoticeDelay of the last commit, and looks again later if the last
+// commit is more recent than that. After Kill it does nothing.
+func (rf *Raft) sendCommitNotices() {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	rf.noticeArmed = false
+	if rf.killed() || rf.role != leader {
+		return
+	}
+	now := time.Now()
+	pending := false
+	for p := range rf.peers {
+		if p != rf.me && rf.commitIndex > rf.progress[p].sentCommit {
+			rf.replicateLocked(p, now)
+			pending = pending || rf.commitIndex > rf.progress[p].sentCommit
+		}
+	}
+	if wait := rf.commitAdvancedAt.Add(commitNoticeDelay).Sub(now); pending && wait > 0 {
+		rf.armCommitNoticesLocked(wait)
+	}
+}

@@ -1,0 +1,147 @@
+package raft
+
+// Log compaction (section 7): the service's Snapshot call, and InstallSnapshot's
+// arguments, reply, handler and sender.
+
+import (
+	"bytes"
+	"time"
+)
+
+// InstallSnapshotArgs are the arguments of InstallSnapshot (Figure 13), sent by
+// the leader to a follower that needs entries the leader has discarded. The
+// whole snapshot travels in one call (no offset or done: labrpc has no size
+// limit).
+type InstallSnapshotArgs struct {
+	Term              int    // leader's term
+	LeaderId          int    // so the follower can redirect clients
+	LastIncludedIndex int    // the snapshot replaces all entries up through this index
+	LastIncludedTerm  int    // term of LastIncludedIndex
+	Data              []byte // the service's snapshot
+}
+
+// InstallSnapshotReply is the reply to InstallSnapshot (Figure 13).
+type InstallSnapshotReply struct {
+	Term int // the follower's currentTerm, for the leader to update itself
+}
+
+// Snapshot tells Raft that the service has a snapshot holding the effect of
+// every entry through index, so Raft may discard the log through index
+// (section 7). Raft saves the snapshot with its state; the caller must not
+// change snapshot afterwards. A snapshot at or before the current one, or
+// beyond what Raft has handed to the service, is ignored. Snapshot never waits
+// for the applier, so the service may call it from the goroutine that reads
+// applyCh.
+func (rf *Raft) Snapshot(index int, snapshot []byte) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.killed() {
+		return
+	}
+	if index <= rf.log.snapshotIndex || index > rf.lastApplied {
+		rf.debugf(tSnap, "ignored Snapshot(%d): snapshot through %d, applied through %d",
+			index, rf.log.snapshotIndex, rf.lastApplied)
+		return
+	}
+	rf.log.compactThrough(index, rf.log.term(index))
+	rf.snapshot = bytes.Clone(snapshot)
+	rf.stream.stale = true
+	rf.persistLocked()
+	rf.debugf(tSnap, "snapshot through %d (%d bytes); %d entries left", index, len(snapshot), len(rf.log.entries))
+	rf.checkInvariantsLocked()
+}
+
+// InstallSnapshot is the InstallSnapshot RPC handler (Figure 13, receiver
+// implementation). A snapshot that adds nothing to what this peer has
+// committed is ignored; otherwise the log is cut at the snapshot (keeping the
+// entries after it if the log holds its last entry), the snapshot is saved,
+// and the applier hands it to the service before any later entry.
+func (rf *Raft) InstallSnapshot(args *InstallSnapshotArgs, reply *InstallSnapshotReply) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.killed() {
+		return // a crashed peer answers nothing; Term 0 marks the reply void
+	}
+	reply.Term = rf.currentTerm
+	// Rule 1: reply immediately if term < currentTerm.
+	if args.Term < rf.currentTerm {
+		return
+	}
+	rf.becomeFollowerLocked(args.Term)
+	rf.resetElectionTimerLocked(time.Now())
+	reply.Term = rf.currentTerm
+	if args.LastIncludedIndex <= rf.commitIndex || args.LastIncludedTerm <= 0 || args.LastIncludedTerm > args.Term {
+		// Stale: we hold everything it covers, committed (or it is malformed).
+		rf.debugf(tSnap, "ignored snapshot through %d from S%d: committed through %d",
+			args.LastIncludedIndex, args.LeaderId, rf.commitIndex)
+	} else {
+		// Rules 6 and 7: keep the entries after the snapshot if ours
+		// match it there, else discard the whole log.
+		rf.log.compactThrough(args.LastIncludedIndex, args.LastIncludedTerm)
+		rf.snapshot = args.Data
+		rf.stream.stale = true
+		rf.persistDirty = true
+		rf.commitIndex = args.LastIncludedIndex
+		rf.applyCond.Signal() // rule 8: the service takes the snapshot
+		rf.debugf(tSnap, "installed snapshot through %d (term %d) from S%d; %d entries kept",
+			args.LastIncludedIndex, args.LastIncludedTerm, args.LeaderId, len(rf.log.entries))
+	}
+	if rf.persistDirty {
+		rf.persistLocked()
+	}
+	rf.checkInvariantsLocked()
+}
+
+// sendSnapshotLocked sends peer the snapshot (see goCallLocked) and records
+// the call as in flight.
+func (rf *Raft) sendSnapshotLocked(peer int, now time.Time) {
+	args := &InstallSnapshotArgs{
+		Term:              rf.currentTerm,
+		LeaderId:          rf.me,
+		LastIncludedIndex: rf.log.snapshotIndex,
+		LastIncludedTerm:  rf.log.snapshotTerm,
+		Data:              rf.snapshot, // never changed in place, so safe to share
+	}
+	rf.rpcSeq++
+	seq := rf.rpcSeq
+	pr := &rf.progress[peer]
+	pr.inflightSeq, pr.inflightAt, pr.lastSent = seq, now, now
+	pr.sentCommit = max(pr.sentCommit, rf.commitIndex) // it learns the rest with the entries that follow
+	rf.debugf(tSnap, "sending snapshot through %d to S%d", args.LastIncludedIndex, peer)
+	rf.goCallLocked(peer, func(onSender bool) { rf.installSnapshot(peer, args, seq, onSender) })
+}
+
+// installSnapshot makes one InstallSnapshot call and handles the reply: the
+// peer now holds everything through the snapshot's last index. onSender
+// tells whether it runs on peer's sender goroutine.
+func (rf *Raft) installSnapshot(peer int, args *InstallSnapshotArgs, seq uint64, onSender bool) {
+	var reply InstallSnapshotReply
+	ok := rf.peers[peer].Call("Raft.InstallSnapshot", args, &reply)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	rf.releaseSenderLocked(peer, onSender)
+	if rf.killed() {
+		return
+	}
+	pr := &rf.progress[peer]
+	if pr.inflightSeq == seq {
+		pr.inflightSeq = 0
+	}
+	if !ok || reply.Term < args.Term {
+		rf.noteLostCallLocked(peer, -1) // it carried no commit index
+		return
+	}
+	if reply.Term > rf.currentTerm {
+		rf.becomeFollowerLocked(reply.Term)
+		rf.persistLocked()
+		return
+	}
+	if rf.role != leader || rf.currentTerm != args.Term {
+		return
+	}
+	rf.advanceMatchLocked(peer, args.LastIncludedIndex)
+	if rf.nextIndex[peer] <= rf.log.lastIndex() {
+		rf.replicateLocked(peer, time.Now()) // the entries after the snapshot
+	}
+	rf.checkInvariantsLocked()
+}
