@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runKvsim runs kvsim with args and returns its exit status and output.
+func runKvsim(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := run(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-servers", "0"}, "-servers"},
+		{[]string{"-servers", "99"}, "-servers"},
+		{[]string{"-clients", "0"}, "-clients"},
+		{[]string{"-duration", "-1s"}, "-duration"},
+		{[]string{"-duration", "soon"}, "-duration"},
+		{[]string{"-faults", "floods"}, "-faults"},
+		{[]string{"-maxraftstate", "0"}, "-maxraftstate"},
+		{[]string{"-keys", "0"}, "-keys"},
+		{[]string{"-check-timeout", "-2s"}, "-check-timeout"},
+		{[]string{"-nosuchflag"}, "nosuchflag"},
+		{[]string{"extra"}, "extra"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runKvsim(t, tc.args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d", code, exitUsage)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Fatalf("stderr does not name %q:\n%s", tc.want, stderr)
+			}
+			if stdout != "" {
+				t.Fatalf("bad flags printed on stdout:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestParseFaults(t *testing.T) {
+	cases := []struct {
+		in   string
+		want faultSet
+		err  bool
+	}{
+		{"none", faultSet{}, false},
+		{"all", faultSet{true, true, true, true}, false},
+		{"drops", faultSet{drops: true}, false},
+		{"partitions,crashes", faultSet{partitions: true, crashes: true}, false},
+		{" reorder , drops", faultSet{drops: true, reorder: true}, false},
+		{"drops,bogus", faultSet{}, true},
+		{"", faultSet{}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseFaults(tc.in)
+			if (err != nil) != tc.err || got != tc.want {
+				t.Fatalf("parseFaults(%q) = %+v, %v; want %+v, error %v", tc.in, got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
+
+func TestScheduleIsDeterminedBySeedAndKeepsAMajorityUp(t *testing.T) {
+	all := faultSet{true, true, true, true}
+	a := schedule(42, 5, 20*time.Second, all)
+	b := schedule(42, 5, 20*time.Second, all)
+	c := schedule(43, 5, 20*time.Second, all)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("the same seed gave two schedules")
+	}
+	if reflect.DeepEqual(a, c) {
+		t.Fatal("different seeds gave the same schedule")
+	}
+	for _, servers := range []int{1, 2, 3, 5, 7} {
+		for seed := uint64(0); seed < 50; seed++ {
+			events := schedule(seed, servers, 20*time.Second, all)
+			down := map[int]bool{}
+			var last time.Duration
+			partitions, crashes := 0, 0
+			for _, e := range events {
+				if e.at < last || e.at >= 20*time.Second {
+					t.Fatalf("seed %d: event %v out of order or past the end", seed, e)
+				}
+				last = e.at
+				switch e.kind {
+				case doCrash:
+					crashes++
+					if down[e.server] {
+						t.Fatalf("seed %d: %v crashes a server that is down", seed, e)
+					}
+					down[e.server] = true
+					if len(down) > (servers-1)/2 {
+						t.Fatalf("seed %d: %d of %d servers down at %v", seed, len(down), servers, e.at)
+					}
+				case doRestart:
+					if !down[e.server] {
+						t.Fatalf("seed %d: %v restarts a server that is up", seed, e)
+					}
+					delete(down, e.server)
+				case doPartition:
+					partitions++
+					cut := 0
+					for _, g := range e.group {
+						cut += g
+					}
+					if len(e.group) != servers || 2*cut >= servers+1 && cut != 0 {
+						t.Fatalf("seed %d: partition %v cuts off a majority", seed, e.group)
+					}
+				}
+			}
+			if servers >= 3 && (partitions < 10 || crashes < 5) {
+				t.Fatalf("seed %d, %d servers: only %d partitions and %d crashes in 20 s", seed, servers, partitions, crashes)
+			}
+		}
+	}
+	if got := schedule(1, 5, 20*time.Second, faultSet{drops: true}); len(got) != 0 {
+		t.Fatalf("drops alone scheduled %d events", len(got))
+	}
+}
+
+// TestEachFaultKindGivesALinearizableConsistentRun runs the engine briefly
+// under each kind of fault and checks the verdict and that the summary's
+// figures agree with each other.
+func TestEachFaultKindGivesALinearizableConsistentRun(t *testing.T) {
+	for _, faults := range []string{"none", "drops", "partitions", "crashes", "reorder", "all"} {
+		t.Run(faults, func(t *testing.T) {
+			html := filepath.Join(t.TempDir(), "history.html")
+			code, stdout, stderr := runKvsim(t, "-duration", "3s", "-faults", faults, "-clients", "4",
+				"-seed", "7", "-json", "-html", html)
+			if code != exitLinearizable {
+				t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			var sum summary
+			if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+				t.Fatalf("-json output is not JSON: %v\n%s", err, stdout)
+			}
+			if sum.Linearizable != "yes" {
+				t.Fatalf("linearizable: %q", sum.Linearizable)
+			}
+			byKind := 0
+			for _, n := range sum.OpsByKind {
+				byKind += n
+			}
+			if sum.Ops == 0 || byKind != sum.Ops {
+				t.Fatalf("ops %d, by kind %v (sum %d)", sum.Ops, sum.OpsByKind, byKind)
+			}
+			if sum.RPCs == 0 || sum.Bytes == 0 || sum.LatencyMax < sum.LatencyP99 || sum.LatencyP99 < sum.LatencyP50 {
+				t.Fatalf("inconsistent figures: %+v", sum)
+			}
+			if sum.Config.Faults != faults {
+				t.Fatalf("summary says faults %q, ran with %q", sum.Config.Faults, faults)
+			}
+			if sum.HTML != html {
+				t.Fatalf("summary names visualization %q, want %q", sum.HTML, html)
+			}
+			if info, err := os.Stat(html); err != nil || info.Size() == 0 {
+				t.Fatalf("visualization not written: %v", err)
+			}
+		})
+	}
+}
+
+func TestRunCountsEveryRecordedOperation(t *testing.T) {
+	cfg, err := parseFlags([]string{"-duration", "2s", "-faults", "crashes", "-clients", "3", "-seed", "3",
+		"-html", filepath.Join(t.TempDir(), "h.html")}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status bytes.Buffer
+	sum, err := simulate(context.Background(), cfg, &status, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(status.String(), "\n")
+	if lines < 1 {
+		t.Fatalf("no status lines in a 2 s run:\n%s", status.String())
+	}
+	if !strings.Contains(status.String(), "ops/s") || strings.Contains(status.String(), "\r") {
+		t.Fatalf("status for a non-terminal should be plain lines:\n%q", status.String())
+	}
+	if sum.Ops+sum.OpenOps == 0 || sum.OpsPerSecond <= 0 {
+		t.Fatalf("summary: %+v", sum)
+	}
+}
+
+func TestPlantedStaleReadIsCaught(t *testing.T) {
+	cfg, err := parseFlags([]string{"-duration", "2s", "-faults", "none", "-clients", "3", "-seed", "5",
+		"-html", filepath.Join(t.TempDir(), "bad.html")}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.staleRead = true
+	sum, err := simulate(context.Background(), cfg, new(bytes.Buffer), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Linearizable != "no" {
+		t.Fatalf("a history with a planted stale read was judged %q", sum.Linearizable)
+	}
+}
+
+func TestInterruptStillSummarizesAndChecks(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"-duration", "1m", "-faults", "none", "-clients", "2", "-seed", "9",
+		"-html", filepath.Join(t.TempDir(), "h.html")}, &stdout, &stderr)
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("an interrupted run took %v", took)
+	}
+	if code != exitLinearizable || !strings.Contains(stdout.String(), "interrupted") ||
+		!strings.Contains(stdout.String(), "linearizable: yes") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+}
+
+func TestNoLeaderIsAnError(t *testing.T) {
+	cfg, err := parseFlags([]string{"-faults", "none", "-html", filepath.Join(t.TempDir(), "h.html")}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.electionWait = time.Millisecond // far too short for any election
+	if _, err := simulate(context.Background(), cfg, new(bytes.Buffer), false); !errors.Is(err, errNoLeader) {
+		t.Fatalf("simulate with no time to elect: %v, want errNoLeader", err)
+	}
+}
