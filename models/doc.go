@@ -22,12 +22,21 @@
 //	}
 //
 // Keys are independent, so KvModel splits a history by key and porcupine
-// checks each key on its own, in parallel. The state of a key is its value,
-// a string ("" before any write). A get is legal when it read exactly that
-// value; a put replaces it; an append adds to its end. When an operation's
-// output is missing (a call that never returned, in an event history), a get
-// is legal whatever it would have read and a put or an append takes effect.
+// checks each key on its own, in parallel. The state of a key is its value
+// ("" before any write). A get is legal when it read exactly that value; a
+// put replaces it; an append adds to its end. When an operation's output is
+// missing (a call that never returned, in an event history), a get is legal
+// whatever it would have read and a put or an append takes effect.
 //
-// The model needs no Hash: its states are strings, which porcupine hashes on
-// its own.
+// Under the kvraft tests a key's value grows by thousands of appends, and
+// the checker steps, hashes and compares states millions of times. So the
+// state is not a string but an immutable list of the pieces appended since
+// the last put, with its length and hash kept up to date (value.go): an
+// append costs what it appends, a hash costs nothing, and two values are
+// compared byte by byte only when their lengths and hashes agree.
+// KvModel.Hash hands that hash to the checker; KvModel.DescribeState shows
+// the value as a string. KvModel.StateAfter tells the checker that a get
+// leaves the value it read and a put the value it wrote, which lets it
+// prove a broken history Illegal from the last such operation before the
+// break, rather than by retrying every order of everything before it.
 package models

@@ -28,7 +28,13 @@ type KvOutput struct {
 
 // KvModel is the sequential specification of a key/value store with Get, Put
 // and Append. Keys are independent, so it partitions a history by key and
-// its state is the value of one key: a string, "" at first.
+// its state is the value of one key, "" at first.
+//
+// The state is an immutable value built of the pieces appended since the
+// last put (value.go), not a string: an append then costs the length of
+// what it appends, and the checker's memo hashes a state in O(1), however
+// long the key's value has grown. Step, Equal, Hash and DescribeState also
+// accept a plain string as a state, with the same meaning.
 //
 // An operation whose output is missing (nil, for an open call in an event
 // history) may have had any outcome: a get is then always legal, and a put
@@ -36,11 +42,13 @@ type KvOutput struct {
 var KvModel = porcupine.Model{
 	Partition:         partitionByKey,
 	PartitionEvent:    partitionEventsByKey,
-	Init:              func() interface{} { return "" },
+	Init:              func() interface{} { return emptyValue },
 	Step:              kvStep,
-	Equal:             func(state1, state2 interface{}) bool { return state1 == state2 },
+	Equal:             func(state1, state2 interface{}) bool { return sameValue(valueOf(state1), valueOf(state2)) },
 	DescribeOperation: describeKvOperation,
-	DescribeState:     func(state interface{}) string { return shorten(state.(string)) },
+	DescribeState:     func(state interface{}) string { return describeValue(valueOf(state)) },
+	Hash:              func(state interface{}) uint64 { return valueOf(state).hash },
+	StateAfter:        kvStateAfter,
 }
 
 // kvStep is KvModel.Step. An input that is not a KvInput, or names an
@@ -50,31 +58,52 @@ func kvStep(state, input, output interface{}) (bool, interface{}) {
 	if !ok {
 		return false, state
 	}
-	value := state.(string)
+	v := valueOf(state)
 	switch in.Op {
 	case OpGet:
 		out, known := output.(KvOutput)
-		return !known || sameString(out.Value, value), state
+		return !known || v.equalsString(out.Value), v
 	case OpPut:
-		return true, in.Value
+		return true, rootValue(in.Value)
 	case OpAppend:
-		return true, value + in.Value
+		return true, v.appendPiece(in.Value)
 	}
 	return false, state
 }
 
-// sameString reports whether a == b, comparing the ends first: under the
-// kvraft tests a key's value is a long run of appends, and wrong candidates
-// for it tend to differ in the latest ones.
-func sameString(a, b string) bool {
-	if len(a) != len(b) {
-		return false
+// kvStateAfter is KvModel.StateAfter: a get that read v was legal only if
+// the value was v, and leaves it; a put of v leaves v whatever came before.
+// An append's result depends on the value before it, and an open get's on
+// what it would have read.
+func kvStateAfter(input, output interface{}) (interface{}, bool) {
+	in, ok := input.(KvInput)
+	if !ok {
+		return nil, false
 	}
-	tail := len(a) - 32
-	if tail > 0 && a[tail:] != b[tail:] {
-		return false
+	switch in.Op {
+	case OpGet:
+		if out, known := output.(KvOutput); known {
+			return valueOf(out.Value), true
+		}
+	case OpPut:
+		return valueOf(in.Value), true
 	}
-	return a == b
+	return nil, false
+}
+
+// valueOf returns a state as a value. It panics on a state KvModel never
+// makes: another model's state was handed to it.
+func valueOf(state interface{}) *value {
+	switch s := state.(type) {
+	case *value:
+		return s
+	case string:
+		if s == "" {
+			return emptyValue
+		}
+		return rootValue(s)
+	}
+	panic(fmt.Sprintf("models: KvModel given a state of type %T, want one of its own or a string", state))
 }
 
 func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
@@ -153,5 +182,17 @@ func shorten(v string) string {
 	if len(v) <= shortLimit {
 		return fmt.Sprintf("%q", v)
 	}
-	return fmt.Sprintf("%q…%q (%d bytes)", v[:16], v[len(v)-40:], len(v))
+	return elided(v[:16], v[len(v)-40:], len(v))
+}
+
+// describeValue is shorten for a state, reading only the ends of a long one.
+func describeValue(v *value) string {
+	if v.n <= shortLimit {
+		return fmt.Sprintf("%q", v.String())
+	}
+	return elided(v.prefix(16), v.suffix(40), v.n)
+}
+
+func elided(start, end string, n int) string {
+	return fmt.Sprintf("%q…%q (%d bytes)", start, end, n)
 }

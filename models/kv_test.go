@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func TestKvStep(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			legal, next := KvModel.Step(tc.state, tc.input, tc.output)
-			if legal != tc.legal || next != tc.next {
+			if legal != tc.legal || !KvModel.Equal(next, tc.next) || fmt.Sprint(next) != tc.next {
 				t.Fatalf("Step(%q, %v, %v) = %v, %q; want %v, %q", tc.state, tc.input, tc.output, legal, next, tc.legal, tc.next)
 			}
 		})
@@ -44,8 +45,9 @@ func TestKvStep(t *testing.T) {
 }
 
 func TestKvInitialStateIsEmpty(t *testing.T) {
-	if s := KvModel.Init(); s != "" {
-		t.Fatalf("Init() = %v, want \"\"", s)
+	s := KvModel.Init()
+	if !KvModel.Equal(s, "") || KvModel.DescribeState(s) != `""` || KvModel.Hash(s) != KvModel.Hash("") {
+		t.Fatalf("Init() = %v, want the empty value", s)
 	}
 }
 

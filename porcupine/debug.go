@@ -18,6 +18,8 @@ func (o outcome) String() string {
 		return "found"
 	case exhausted:
 		return "exhausted"
+	case overBudget:
+		return "over budget"
 	}
 	return "stopped"
 }
@@ -28,15 +30,15 @@ var searchHook func(ops, configs int)
 
 func debugPartition(s *search, out outcome, start time.Time) {
 	if searchHook != nil {
-		searchHook(len(s.h.ops), s.memo.len())
+		searchHook(len(s.h.ops), s.explored)
 	}
 	if !debugSearch {
 		return
 	}
-	pass := "full  "
+	name := "full  "
 	if s.beam > 0 {
-		pass = fmt.Sprintf("beam %d", s.beam)
+		name = fmt.Sprintf("beam %d", s.beam)
 	}
 	fmt.Fprintf(os.Stderr, "porcupine: %5d ops  %s  %-9s  deepest %5d  %8d configurations  %v\n",
-		len(s.h.ops), pass, out, s.deepest, s.memo.len(), time.Since(start).Round(time.Microsecond))
+		len(s.h.ops), name, out, s.deepest, s.explored, time.Since(start).Round(time.Microsecond))
 }

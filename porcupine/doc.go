@@ -30,9 +30,13 @@
 // model whose operations on different keys are independent should give
 // Partition and PartitionEvent: linearizability is local, so each part is
 // checked on its own, which is far cheaper than checking the whole. The
-// describe functions only serve the visualization. Model.Hash, optional,
-// speeds up the search for states that are not strings, integers or
-// booleans (those are hashed automatically).
+// describe functions only serve the visualization. Two optional fields
+// go beyond the course's API (models that leave them nil still work):
+// Model.Hash speeds up the search for states that are not strings,
+// integers or booleans (those are hashed automatically), and
+// Model.StateAfter, which names the state a read or a write always
+// leaves, lets the checker prove a broken history Illegal without
+// backtracking through all of it.
 //
 // # Verdicts and time limits
 //
@@ -67,6 +71,17 @@
 //     bet on that order and find the linearization of most linearizable
 //     histories with little backtracking; when they fail, a full pass
 //     decides.
+//   - A refuter (refute.go), for models with StateAfter. A search that
+//     finds no linearization must otherwise retry every order of every
+//     earlier stretch of the history before it may say so: with a run of
+//     overlapping writes and no read among them, hundreds of thousands.
+//     When a pass stalls or fails on an operation u, the refuter takes the
+//     last read or write g before u, whose state after is known, and
+//     searches from every configuration a linearization could be in just
+//     after g: if none can place u, the history is Illegal. The search
+//     never goes back past g. When some configuration can place u and the
+//     quick pass went through g in another, the pass leaves that wrong
+//     turn rather than retry every order of what follows it.
 //
 // Deciding linearizability is NP-complete, and no checker escapes that: a
 // history where many writes to one key overlap and no read pins down their

@@ -179,3 +179,35 @@ func placed(parts [][]testOp, info porcupine.LinearizationInfo, op porcupine.Ope
 	}
 	return false
 }
+
+// TestKvModelWithCollidingHashesReachesTheSameVerdicts replaces KvModel's
+// hash with ones that collide on purpose, everywhere or in sixteen
+// buckets: the memo must then tell states apart with Equal, and every
+// verdict must stay what the generator built.
+func TestKvModelWithCollidingHashesReachesTheSameVerdicts(t *testing.T) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewSource(seed))
+	hashes := []struct {
+		name string
+		hash func(interface{}) uint64
+	}{
+		{"Constant", func(interface{}) uint64 { return 7 }},
+		{"SixteenBuckets", func(state interface{}) uint64 { return models.KvModel.Hash(state) % 16 }},
+	}
+	for _, tc := range hashes {
+		t.Run(tc.name, func(t *testing.T) {
+			m := models.KvModel
+			m.Hash = tc.hash
+			for round := 0; round < 6; round++ {
+				g := kvGen{seed: rng.Int63(), clients: 10, ops: 200, keys: 1 + rng.Intn(2), spread: 2, reply: 20, illegal: round%2 == 1}
+				want := porcupine.Ok
+				if g.illegal {
+					want = porcupine.Illegal
+				}
+				if got := porcupine.CheckOperationsTimeout(m, g.generate().ops, sharedTimeout); got != want {
+					t.Fatalf("seed %d, %+v: %s, want %s", seed, g, got, want)
+				}
+			}
+		})
+	}
+}

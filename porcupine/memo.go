@@ -18,14 +18,18 @@ package porcupine
 // comparison is almost always a real hit.
 //
 // The table is open addressing with linear probing. Each entry keeps its
-// state, and its set's window (the words past the all-ones prefix) in a
-// shared arena: a few words per entry, for histories of any length. Memory
-// grows with the number of configurations explored, and the memo and the
-// model's states are nearly all the search allocates.
+// set's window (the words past the all-ones prefix) in a shared arena: a
+// few words per entry, for histories of any length. The states are kept
+// apart from the entries, so that the entries, the bulk of the memo, hold
+// no pointers: the garbage collector neither scans them nor pays write
+// barriers when they grow. Memory grows with the number of configurations
+// explored, and the memo and the model's states are nearly all the search
+// allocates; reset keeps it for the next pass.
 type memo struct {
 	slots   []memoSlot // power-of-two length, at most half full
 	entries []memoEntry
-	arena   []uint64 // the set windows of all entries, back to back
+	states  []interface{} // states[i] is the state of entries[i]
+	arena   []uint64      // the set windows of all entries, back to back
 	equal   func(state1, state2 interface{}) bool
 }
 
@@ -38,11 +42,10 @@ type memoSlot struct {
 }
 
 type memoEntry struct {
-	key   uint64
-	state interface{}
-	low   int32 // the set's low word
-	off   int32 // the set's window is arena[off : off+n]
-	n     int32
+	key uint64
+	low int32 // the set's low word
+	off int32 // the set's window is arena[off : off+n]
+	n   int32
 }
 
 // newMemo returns an empty memo sized for about expect configurations; it
@@ -52,7 +55,20 @@ func newMemo(equal func(state1, state2 interface{}) bool, expect int) *memo {
 	for size < 2*expect {
 		size *= 2
 	}
-	return &memo{slots: make([]memoSlot, size), entries: make([]memoEntry, 0, size/2), equal: equal}
+	return &memo{
+		slots:   make([]memoSlot, size),
+		entries: make([]memoEntry, 0, size/2),
+		states:  make([]interface{}, 0, size/2),
+		equal:   equal,
+	}
+}
+
+// reset forgets every configuration, keeping the memory for the next
+// search.
+func (m *memo) reset() {
+	clear(m.slots)
+	clear(m.states) // let the states go
+	m.entries, m.states, m.arena = m.entries[:0], m.states[:0], m.arena[:0]
 }
 
 // len returns the number of configurations stored.
@@ -62,43 +78,63 @@ func (m *memo) len() int { return len(m.entries) }
 // stateHash, and reports whether it was new.
 func (m *memo) insert(set *bitset, state interface{}, stateHash uint64) bool {
 	key := set.hash ^ splitmix64(stateHash)
-	tag := uint32(key >> 32)
-	mask := uint64(len(m.slots) - 1)
-	i := key & mask
-	for ; m.slots[i].entry != 0; i = (i + 1) & mask {
-		if m.slots[i].tag == tag {
-			if e := &m.entries[m.slots[i].entry-1]; e.key == key && m.matches(e, set, state) {
-				return false
-			}
-		}
+	i, found := m.find(set, state, key)
+	if found {
+		return false
 	}
 	window := set.window()
 	m.entries = append(m.entries, memoEntry{
-		key:   key,
-		state: state,
-		low:   int32(set.low),
-		off:   int32(len(m.arena)),
-		n:     int32(len(window)),
+		key: key,
+		low: int32(set.low),
+		off: int32(len(m.arena)),
+		n:   int32(len(window)),
 	})
+	m.states = append(m.states, state)
 	m.arena = append(m.arena, window...)
-	m.slots[i] = memoSlot{tag: tag, entry: uint32(len(m.entries))}
+	m.slots[i] = memoSlot{tag: uint32(key >> 32), entry: uint32(len(m.entries))}
 	if 2*len(m.entries) > len(m.slots) {
 		m.grow()
 	}
 	return true
 }
 
-func (m *memo) matches(e *memoEntry, set *bitset, state interface{}) bool {
+// contains reports whether the configuration (set, state), whose state
+// hashes to stateHash, is stored.
+func (m *memo) contains(set *bitset, state interface{}, stateHash uint64) bool {
+	_, found := m.find(set, state, set.hash^splitmix64(stateHash))
+	return found
+}
+
+// find returns the slot holding the configuration with this key, or the
+// empty slot where it would go.
+func (m *memo) find(set *bitset, state interface{}, key uint64) (slot uint64, found bool) {
+	tag := uint32(key >> 32)
+	mask := uint64(len(m.slots) - 1)
+	i := key & mask
+	for ; m.slots[i].entry != 0; i = (i + 1) & mask {
+		if m.slots[i].tag == tag {
+			if k := m.slots[i].entry - 1; m.entries[k].key == key && m.matches(k, set, state) {
+				return i, true
+			}
+		}
+	}
+	return i, false
+}
+
+// matches reports whether entry k is the configuration (set, state): the
+// same set window, then a state Equal calls the same.
+func (m *memo) matches(k uint32, set *bitset, state interface{}) bool {
+	e := &m.entries[k]
 	window := set.window()
 	if int(e.low) != set.low || int(e.n) != len(window) {
 		return false
 	}
-	for k, w := range m.arena[e.off : e.off+e.n] {
-		if w != window[k] {
+	for j, w := range m.arena[e.off : e.off+e.n] {
+		if w != window[j] {
 			return false
 		}
 	}
-	return m.equal(e.state, state)
+	return m.equal(m.states[k], state)
 }
 
 func (m *memo) grow() {

@@ -75,6 +75,16 @@ type Model struct {
 	// hash alike (correct, but each lookup then compares states one by one).
 	// A field beyond the course's API: models that leave it nil still work.
 	Hash func(state interface{}) uint64
+	// StateAfter, optional, returns the state that every legal step of an
+	// operation with this input and output leaves, when that state does
+	// not depend on the state the step starts from: a read that returned
+	// v is legal only in state v and leaves it; a write of v leaves v. For
+	// any other operation (an append, a compare-and-set) it returns ok
+	// false. The checker uses it to prove a history Illegal without
+	// backtracking through all of it (refute.go): like a wrong Step, a
+	// wrong answer can make a verdict wrong. A field beyond the course's
+	// API: models that leave it nil still work.
+	StateAfter func(input interface{}, output interface{}) (state interface{}, ok bool)
 }
 
 // NoPartition is the default Model.Partition: the whole history is one part.

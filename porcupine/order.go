@@ -1,10 +1,5 @@
 package porcupine
 
-import (
-	"cmp"
-	"slices"
-)
-
 // candidate is an operation the search may linearize next, with the state
 // the model steps to.
 type candidate struct {
@@ -63,9 +58,11 @@ func (s *search) order(cands []candidate) []candidate {
 	mine := cands[from:]
 	sortCandidates(mine)
 	if node == 0 {
+		s.urgent = -1
 		return s.cut(cands, from) // only open operations are left
 	}
 	urgent := s.list.opOf[node]
+	s.urgent = urgent
 	// The urgent operation has the earliest return, so it sorts first.
 	o := &s.h.ops[urgent]
 	if legal, next := s.step(s.state, o.input, o.output); legal {
@@ -112,8 +109,20 @@ func (s *search) order(cands []candidate) []candidate {
 
 func classKey(class int, rank int32) int64 { return int64(class)<<32 | int64(rank) }
 
+// sortCandidates sorts c by key. The slices are a handful of candidates,
+// and the keys are distinct (ranks are), so an insertion sort is the
+// whole job, without the calls of a general one.
 func sortCandidates(c []candidate) {
-	slices.SortFunc(c, func(a, b candidate) int { return cmp.Compare(a.key, b.key) })
+	for i := 1; i < len(c); i++ {
+		if c[i].key > c[i-1].key {
+			continue
+		}
+		x, j := c[i], i
+		for ; j > 0 && c[j-1].key > x.key; j-- {
+			c[j] = c[j-1]
+		}
+		c[j] = x
+	}
 }
 
 // cut cuts the candidates from cands[from:] down to the beam of a quick

@@ -96,20 +96,45 @@ func checkPartitions(m Model, hs []timeline, deadline time.Time, verbose bool) (
 
 // decidePartition searches one partition: quick passes first, which settle
 // most linearizable partitions at once, then, if they gave up somewhere
-// without finding a linearization, a full one.
+// without finding a linearization, a full one. When a pass stalls or
+// fails, the refuter tries to prove the partition Illegal from where it got
+// stuck, which spares the backtracking through the whole partition that
+// would otherwise follow a break. When instead the refuter finds a way past
+// the stuck operation from a root other than the one a quick pass went
+// through, the pass leaves that subtree (leaveWrongRoot).
 func decidePartition(m Model, h *timeline, stop *atomic.Bool, deadline time.Time, verbose bool) partitionResult {
 	var rec *recorder
 	if verbose {
 		rec = newRecorder()
 	}
+	s := newSearch(m, h, stop, deadline, 4*len(h.ops))
+	var ref *refuter // made at the first stall
+	stall := func(stuck int32, budget int) outcome {
+		if m.StateAfter == nil {
+			return found
+		}
+		if ref == nil {
+			ref = newRefuter(m, h, stop, deadline)
+		}
+		out := ref.refute(stuck, budget)
+		if g, b, ok := ref.placedRoot(stuck); out == found && ok && s.beam > 0 && s.running {
+			s.leaveWrongRoot(g, b)
+		}
+		return out
+	}
 	var out outcome
 	for _, beam := range passes {
 		start := time.Now()
-		s := newSearch(m, h, stop, deadline, beam, rec)
+		s.reset(beam, rec)
+		s.stall = stall
 		out = s.run()
 		debugPartition(s, out, start)
-		if out != exhausted || !s.deferred {
+		if out != exhausted || !s.deferred || s.proved {
 			break // decided: a quick pass that gave up nothing proves Illegal too
+		}
+		if r := stall(s.stuck, s.stallAt/4); r != found {
+			out = r // exhausted: proved Illegal; or stopped
+			break
 		}
 	}
 	return partitionResult{outcome: out, partials: rec.result()}
