@@ -475,24 +475,22 @@ func (c *testClerk) Get(key string) string {
 
 // Put calls the Clerk's Put and records it.
 func (c *testClerk) Put(key, value string) {
-	call := c.cfg.now()
-	c.ck.Put(key, value)
-	c.cfg.history.add(porcupine.Operation{
-		ClientId: c.id,
-		Input:    models.KvInput{Op: models.OpPut, Key: key, Value: value},
-		Call:     call,
-		Output:   models.KvOutput{},
-		Return:   c.cfg.now(),
-	})
+	c.recordWrite(models.OpPut, key, value, c.ck.Put)
 }
 
 // Append calls the Clerk's Append and records it.
 func (c *testClerk) Append(key, value string) {
+	c.recordWrite(models.OpAppend, key, value, c.ck.Append)
+}
+
+// recordWrite calls write (the Clerk's Put or Append) and records it as an
+// operation of kind op.
+func (c *testClerk) recordWrite(op uint8, key, value string, write func(key, value string)) {
 	call := c.cfg.now()
-	c.ck.Append(key, value)
+	write(key, value)
 	c.cfg.history.add(porcupine.Operation{
 		ClientId: c.id,
-		Input:    models.KvInput{Op: models.OpAppend, Key: key, Value: value},
+		Input:    models.KvInput{Op: op, Key: key, Value: value},
 		Call:     call,
 		Output:   models.KvOutput{},
 		Return:   c.cfg.now(),
