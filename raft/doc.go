@@ -60,12 +60,14 @@
 //     starts an election; a leader's ticker only checks back from time to
 //     time. It exits when Kill closes rf.done.
 //   - one replicator per other peer (replication.go) sends that peer what
-//     falls due with time: heartbeats, commit notices, retries of lost
-//     calls. (New entries go out at once from Start, or from the reply to
-//     the batch in flight, through the same replicateLocked.) It sleeps on a
+//     needs: new entries, heartbeats, commit notices, retries of lost
+//     calls. (The reply to a batch in flight sends what accumulated
+//     meanwhile itself, through the same replicateLocked.) It sleeps on a
 //     timer set to its next deadline and is woken early, through a channel
-//     of capacity one, when its peer takes office and after a lost call. It
-//     exits when Kill closes rf.done.
+//     of capacity one, by Start, when its peer takes office and after a
+//     lost call. Before it looks at the log it lets other runnable
+//     goroutines go first, so that under load the commands of many Starts
+//     leave in one AppendEntries. It exits when Kill closes rf.done.
 //   - the commit-notice timer (time.AfterFunc, replication.go), armed when
 //     a leader's commitIndex grows, runs sendCommitNotices on a goroutine of
 //     its own a millisecond later: followers that no AppendEntries has told
@@ -81,8 +83,8 @@
 //     what a call needs, is cheaper than starting one per call. A call that
 //     finds the sender busy runs on a short-lived goroutine of its own
 //     instead, so that no call waits behind another. Calls are handed over
-//     by goCallLocked from Start, the replicators, the commit-notice timer
-//     and reply handlers. The sender ends when Kill closes rf.done, once
+//     by goCallLocked from the replicators, the commit-notice timer and
+//     reply handlers. The sender ends when Kill closes rf.done, once
 //     the call it is making returns.
 //   - a short-lived goroutine per RequestVote (started by the ticker), and
 //     per AppendEntries or InstallSnapshot that found the sender busy: it

@@ -244,15 +244,12 @@ func (rf *Raft) Start(command interface{}) (int, int, bool) {
 		rf.persistLocked()
 		rf.advanceCommitIndexLocked()
 	}
-	// Send at once to every follower with no batch in flight; for the
-	// others the entry waits for the reply to the batch in flight, and goes
-	// with whatever else accumulates meanwhile.
-	now := time.Now()
-	for p := range rf.peers {
-		if p != rf.me {
-			rf.replicateLocked(p, now)
-		}
-	}
+	// The replicators send it to every follower with no batch in flight;
+	// for the others it waits for the reply to the batch in flight. Either
+	// way it goes with whatever else accumulates meanwhile: waking a
+	// replicator rather than sending from here lets the Starts of many
+	// services share one AppendEntries.
+	rf.wakeAllReplicatorsLocked()
 	rf.checkInvariantsLocked()
 	return index, rf.currentTerm, true
 }

@@ -5,6 +5,7 @@ package raft
 // backup of section 5.3) and the commit rule (Figure 2 and Figure 8).
 
 import (
+	"runtime"
 	"time"
 )
 
@@ -103,16 +104,16 @@ func (rf *Raft) appendFromLeaderLocked(args *AppendEntriesArgs, reply *AppendEnt
 	}
 }
 
-// replicator keeps one follower's log in step with the leader's, with the
-// help of Start and the reply handlers, which send new entries themselves
-// (through replicateLocked) when no batch is in flight, saving a goroutine
-// switch. The replicator sends what falls due later: heartbeats, commit
-// notices (with sendCommitNotices), retries of lost or overdue calls. It
-// wakes on its own timer, set to the next such deadline, and through
-// wakeReplicator when its peer takes office and after a lost call; it sends
-// nothing unless this peer leads. It makes no call itself: calls run on the
-// peer's sender (see goCallLocked), so a slow or unreachable follower never
-// holds back anything else. It exits on Kill.
+// replicator keeps one follower's log in step with the leader's: it sends
+// new entries (woken by Start), heartbeats, commit notices (with
+// sendCommitNotices) and retries of lost or overdue calls. The reply handler
+// helps: when more entries accumulated while a batch was in flight, it sends
+// them itself (through replicateLocked), saving a goroutine switch. The
+// replicator wakes on its own timer, set to the next deadline, and through
+// wakeReplicator on Start, when its peer takes office and after a lost call;
+// it sends nothing unless this peer leads. It makes no call itself: calls run
+// on the peer's sender (see goCallLocked), so a slow or unreachable follower
+// never holds back anything else. It exits on Kill.
 func (rf *Raft) replicator(peer int) {
 	defer rf.workers.Done()
 	timer := time.NewTimer(heartbeatInterval)
@@ -124,6 +125,10 @@ func (rf *Raft) replicator(peer int) {
 		case <-rf.wakeReplicator[peer]:
 		case <-timer.C:
 		}
+		// Let whatever else is ready to run go first: under load these are
+		// services about to call Start, whose commands then share this
+		// batch. When nothing else is runnable this returns at once.
+		runtime.Gosched()
 		rf.mu.Lock()
 		wait := rf.replicateLocked(peer, time.Now())
 		rf.mu.Unlock()
