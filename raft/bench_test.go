@@ -161,6 +161,12 @@ func (c *benchCluster) findLeader() int {
 // does not lead, or a different command took the index, or the proposals
 // were aborted (see abortAfter) first.
 func (c *benchCluster) propose(peer int, cmd interface{}) bool {
+	return c.proposeWithin(peer, cmd, 0)
+}
+
+// proposeWithin is propose that also gives up after timeout (0: never): a
+// command a deposed leader took may never be committed at its index.
+func (c *benchCluster) proposeWithin(peer int, cmd interface{}, timeout time.Duration) bool {
 	svc := c.services[peer]
 	svc.mu.Lock() // held across Start, so the index cannot be applied before we wait for it
 	index, _, ok := c.peers[peer].Start(cmd)
@@ -171,10 +177,18 @@ func (c *benchCluster) propose(peer int, cmd interface{}) bool {
 	w := make(chan interface{}, 1)
 	svc.waiters[index] = w
 	svc.mu.Unlock()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		expired = timer.C
+	}
 	select {
 	case got := <-w:
 		return got == cmd
 	case <-c.abort:
+		return false
+	case <-expired:
 		return false
 	}
 }
