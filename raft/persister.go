@@ -72,16 +72,15 @@ func overwrite(dst, src []byte, shared bool) []byte {
 		copy(out, src)
 		return out
 	}
-	same := commonPrefixLength(dst, src)
 	if len(src) <= cap(dst) && cap(dst) <= 4*len(src)+4096 {
+		same := commonPrefixLength(dst, src)
 		dst = dst[:len(src)]
 		copy(dst[same:], src[same:])
 		return dst
 	}
 	// Too small, or far too large for what it now holds: a new array.
 	out := make([]byte, len(src), 2*len(src))
-	copy(out[:same], dst[:same])
-	copy(out[same:], src[same:])
+	copy(out, src)
 	return out
 }
 
