@@ -79,7 +79,7 @@ func benchSequential(b *testing.B, doGet bool) {
 				ck.Put(fmt.Sprint(k), benchValue)
 			}
 			sampler := startRaftStateSampler(c)
-			rpcsBefore := c.rpcs()
+			rpcsBefore, installsBefore := c.rpcs(), c.snapshotsInstalled()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				key := fmt.Sprint(i % benchKeys)
@@ -94,6 +94,7 @@ func benchSequential(b *testing.B, doGet bool) {
 			b.StopTimer()
 			b.ReportMetric(float64(c.rpcs()-rpcsBefore)/float64(b.N), "rpcs/op")
 			b.ReportMetric(float64(sampler.finish()), "max-raftstate-bytes")
+			b.ReportMetric(float64(c.snapshotsInstalled()-installsBefore), "installs")
 		})
 	}
 }
@@ -121,7 +122,7 @@ func benchConcurrent(b *testing.B, clerks int) {
 				ck.Get("0")
 			}
 			sampler := startRaftStateSampler(c)
-			rpcsBefore := c.rpcs()
+			rpcsBefore, installsBefore := c.rpcs(), c.snapshotsInstalled()
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
@@ -148,6 +149,7 @@ func benchConcurrent(b *testing.B, clerks int) {
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 			b.ReportMetric(float64(c.rpcs()-rpcsBefore)/float64(b.N), "rpcs/op")
 			b.ReportMetric(float64(sampler.finish()), "max-raftstate-bytes")
+			b.ReportMetric(float64(c.snapshotsInstalled()-installsBefore), "installs")
 		})
 	}
 }

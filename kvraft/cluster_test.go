@@ -214,6 +214,18 @@ func (c *kvCluster) maxRaftStateSize() int {
 	return largest
 }
 
+// snapshotsInstalled returns how many snapshots from a leader the running
+// servers have installed, summed.
+func (c *kvCluster) snapshotsInstalled() int {
+	total := 0
+	for i := 0; i < c.n; i++ {
+		if kv := c.server(i); kv != nil {
+			total += kv.Stats().SnapshotsInstalled
+		}
+	}
+	return total
+}
+
 // rpcs returns the number of RPCs sent so far, by Clerks and Raft peers.
 func (c *kvCluster) rpcs() int { return c.net.GetTotalCount() }
 

@@ -48,6 +48,7 @@ type benchService struct {
 	lastApplied int                      // index of the last command or snapshot taken
 	waiters     map[int]chan interface{} // index -> receives the command applied there
 	applied     atomic.Int64             // commands applied, for tests
+	snapshots   atomic.Int64             // snapshots from the leader taken, for tests
 }
 
 // newBenchCluster builds and starts n peers, with unbuffered applyCh.
@@ -111,6 +112,7 @@ func (c *benchCluster) read(rf *Raft, svc *benchService, applyCh chan ApplyMsg, 
 				c.tb.Errorf("S%d got a snapshot through %d after applying %d", rf.me, msg.SnapshotIndex, svc.lastApplied)
 			}
 			svc.lastApplied = msg.SnapshotIndex
+			svc.snapshots.Add(1)
 		}
 		last := svc.lastApplied
 		svc.mu.Unlock()

@@ -112,6 +112,76 @@ func (l *raftLog) compactThrough(index, term int) {
 	l.snapshotIndex, l.snapshotTerm, l.entries = index, term, kept
 }
 
+// compactedTail holds the last committed entries that snapshots removed from
+// the log, in memory only: they are never saved, so the persisted state
+// stays as small as the snapshots make it. A leader sends from it to a
+// follower just behind the snapshot, by AppendEntries, instead of sending
+// the whole snapshot: when the service snapshots every few entries, a
+// follower whose reply is a moment late would otherwise get one snapshot
+// after another. A restart, or a snapshot installed from a leader, empties
+// it; section 7 allows either message, so this is only an economy.
+//
+// Invariants: entries are committed and contiguous, and when there are any,
+// the last has index end, which is the log's snapshotIndex (retain and
+// reset keep it so), and prevTerm is the term of the entry before the first
+// (0 for index 0), so that an AppendEntries can start at the first.
+type compactedTail struct {
+	entries  []LogEntry // entries[i] has index end-len(entries)+1+i
+	end      int        // index of the last entry, when entries is not empty
+	prevTerm int        // term of the entry at index first()-1
+}
+
+// maxCompactedTail bounds the entries a compactedTail keeps: a follower
+// further behind gets the snapshot.
+const maxCompactedTail = maxEntriesPerAppend
+
+// first returns the index of the first entry (end+1 when there are none).
+func (t *compactedTail) first() int { return t.end - len(t.entries) + 1 }
+
+// hasTerm reports whether the tail knows the term of the entry at index:
+// an entry it holds, or the one just before them.
+func (t *compactedTail) hasTerm(index int) bool {
+	return len(t.entries) > 0 && index >= t.first()-1 && index <= t.end
+}
+
+// term returns the term of the entry at index; hasTerm(index) must hold.
+func (t *compactedTail) term(index int) int {
+	if index == t.first()-1 {
+		return t.prevTerm
+	}
+	return t.at(index).Term
+}
+
+// at returns the entry at index, which the tail must hold.
+func (t *compactedTail) at(index int) LogEntry { return t.entries[index-t.first()] }
+
+// retain adds the entries a snapshot is about to remove from l, those
+// through index, and keeps at most maxCompactedTail entries, none before
+// keepFrom (an entry no follower can need). A tail that does not end where
+// the log's snapshot ends starts over.
+func (t *compactedTail) retain(l *raftLog, index, keepFrom int) {
+	if len(t.entries) > 0 && t.end != l.snapshotIndex {
+		t.reset()
+	}
+	if len(t.entries) == 0 {
+		t.prevTerm = l.snapshotTerm
+	}
+	t.entries = append(t.entries, l.entries[:l.pos(index)+1]...)
+	t.end = index
+	drop := max(len(t.entries)-maxCompactedTail, min(keepFrom-t.first(), len(t.entries)))
+	if drop > 0 {
+		t.prevTerm = t.entries[drop-1].Term
+		clear(t.entries[:drop]) // let the commands be collected
+		t.entries = t.entries[drop:]
+	}
+}
+
+// reset empties the tail.
+func (t *compactedTail) reset() {
+	clear(t.entries)
+	t.entries, t.end, t.prevTerm = nil, 0, 0
+}
+
 // mergeFromLeader applies Figure 2's AppendEntries receiver rules 3 and 4 to
 // entries that follow prevIndex, a matching entry of this log
 // (snapshotIndex <= prevIndex <= lastIndex): an existing entry that conflicts

@@ -313,3 +313,85 @@ func TestMajorityMatchIndexIsHeldByAMajority(t *testing.T) {
 		})
 	}
 }
+
+// snapshotWithTail does what Snapshot does to the log and the tail: retain
+// the entries through index, then compact.
+func snapshotWithTail(l *raftLog, t *compactedTail, index, keepFrom int) {
+	t.retain(l, index, keepFrom)
+	l.compactThrough(index, l.term(index))
+}
+
+// checkTail fails unless t holds exactly the entries first..end of the
+// original log (whose commands are their indices), knows the term before
+// them, and ends at l's snapshot.
+func checkTail(tb testing.TB, t *compactedTail, l *raftLog, first, end int, termOf func(int) int) {
+	tb.Helper()
+	if t.first() != first || t.end != end || t.end != l.snapshotIndex {
+		tb.Fatalf("tail holds %d..%d (log snapshot through %d), want %d..%d", t.first(), t.end, l.snapshotIndex, first, end)
+	}
+	if t.hasTerm(first-2) || t.hasTerm(end+1) || !t.hasTerm(first-1) {
+		tb.Fatalf("tail %d..%d: hasTerm wrong at its edges", first, end)
+	}
+	for i := first - 1; i <= end; i++ {
+		if got := t.term(i); got != termOf(i) {
+			tb.Fatalf("tail term(%d) = %d, want %d", i, got, termOf(i))
+		}
+		if i >= first {
+			if e := t.at(i); e.Command != i {
+				tb.Fatalf("tail at(%d) holds command %v", i, e.Command)
+			}
+		}
+	}
+}
+
+// TestCompactedTailKeepsWhatSnapshotsRemove: the entries each snapshot
+// removes join the tail, which keeps at most maxCompactedTail of them and
+// none before what followers may need, and starts over when it would not
+// end at the snapshot.
+func TestCompactedTailKeepsWhatSnapshotsRemove(t *testing.T) {
+	const n = 3000
+	terms := make([]int, n)
+	for i := range terms {
+		terms[i] = 1 + i/500 // term 1 for indices 1-500, 2 for 501-1000, ...
+	}
+	termOf := func(i int) int {
+		if i == 0 {
+			return 0
+		}
+		return terms[i-1]
+	}
+	l := logOfTerms(0, 0, terms...)
+	var tail compactedTail
+	if tail.hasTerm(0) || tail.hasTerm(1) {
+		t.Fatalf("an empty tail claims to know a term")
+	}
+
+	snapshotWithTail(&l, &tail, 10, 0)
+	checkTail(t, &tail, &l, 1, 10, termOf) // knows the sentinel's term 0
+	snapshotWithTail(&l, &tail, 700, 0)
+	checkTail(t, &tail, &l, 1, 700, termOf)
+	// Past the bound: only the newest maxCompactedTail remain.
+	snapshotWithTail(&l, &tail, 1500, 0)
+	checkTail(t, &tail, &l, 1500-maxCompactedTail+1, 1500, termOf)
+	// Followers all hold 1,600 or more: the entry at 1,600 is the oldest
+	// one an AppendEntries may name.
+	snapshotWithTail(&l, &tail, 1700, 1600)
+	checkTail(t, &tail, &l, 1600, 1700, termOf)
+	// keepFrom beyond the snapshot: nothing is needed, the tail is empty.
+	snapshotWithTail(&l, &tail, 1800, 2500)
+	if len(tail.entries) != 0 || tail.hasTerm(1800) {
+		t.Fatalf("tail holds %d entries though no follower needs them", len(tail.entries))
+	}
+	snapshotWithTail(&l, &tail, 1900, 0)
+	checkTail(t, &tail, &l, 1801, 1900, termOf)
+
+	// A tail that no longer ends at the snapshot (one was installed)
+	// starts over from the log's snapshot.
+	l = logOfTerms(2000, termOf(2000), terms[2000:]...)
+	snapshotWithTail(&l, &tail, 2100, 0)
+	checkTail(t, &tail, &l, 2001, 2100, termOf)
+	tail.reset()
+	if len(tail.entries) != 0 || tail.hasTerm(2100) {
+		t.Fatalf("reset left %d entries", len(tail.entries))
+	}
+}

@@ -98,11 +98,12 @@ type Raft struct {
 	// after Start): they are saved right after they are first sent (see
 	// sendDataLocked), and the leader counts itself toward a majority only
 	// for saved entries.
-	currentTerm  int     // latest term seen; never decreases
-	votedFor     int     // candidate voted for in currentTerm; -1: none
-	log          raftLog // see its invariants in log.go
-	snapshot     []byte  // the service's snapshot through log.snapshotIndex
-	persistDirty bool    // persistent state changed since the last save
+	currentTerm  int           // latest term seen; never decreases
+	votedFor     int           // candidate voted for in currentTerm; -1: none
+	log          raftLog       // see its invariants in log.go
+	snapshot     []byte        // the service's snapshot through log.snapshotIndex
+	tail         compactedTail // entries before the snapshot, kept in memory only; see log.go
+	persistDirty bool          // persistent state changed since the last save
 	stream       entryStream
 
 	// Volatile state on all servers (Figure 2).
@@ -368,6 +369,9 @@ func (rf *Raft) checkInvariantsLocked() {
 	}
 	if len(l.entries) > 0 && l.entries[0].Term < l.snapshotTerm {
 		fail("log terms never decrease", "first entry term %d after snapshot term %d", l.entries[0].Term, l.snapshotTerm)
+	}
+	if len(rf.tail.entries) > 0 && rf.tail.end != l.snapshotIndex {
+		fail("the compacted tail ends at the snapshot", "tail through %d, snapshot through %d", rf.tail.end, l.snapshotIndex)
 	}
 	if rf.votedFor < -1 || rf.votedFor >= len(rf.peers) {
 		fail("votedFor is -1 or a peer", "votedFor %d", rf.votedFor)

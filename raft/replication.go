@@ -242,7 +242,7 @@ type replicationDue struct {
 func (rf *Raft) replicationDueLocked(peer int) replicationDue {
 	pr := &rf.progress[peer]
 	d := replicationDue{
-		snapshot:    rf.nextIndex[peer] <= rf.log.snapshotIndex,
+		snapshot:    !rf.canAppendFromLocked(rf.nextIndex[peer]),
 		entries:     rf.nextIndex[peer] <= rf.log.lastIndex(),
 		notice:      rf.commitIndex > pr.sentCommit,
 		dataAt:      pr.retryAt,
@@ -280,7 +280,7 @@ func later(a, b time.Time) time.Time {
 // (matchIndex[me]), and if it crashes first, the entries it lost were never
 // committed, and no other entry of its term can take their indices.
 func (rf *Raft) sendDataLocked(peer int, now time.Time) {
-	if rf.nextIndex[peer] <= rf.log.snapshotIndex {
+	if !rf.canAppendFromLocked(rf.nextIndex[peer]) {
 		rf.sendSnapshotLocked(peer, now)
 	} else {
 		rf.sendAppendLocked(peer, now, true)
@@ -293,21 +293,21 @@ func (rf *Raft) sendDataLocked(peer int, now time.Time) {
 
 // sendAppendLocked sends one AppendEntries to peer (see goCallLocked), with
 // the entries from nextIndex on if withEntries, else as an empty
-// heartbeat. nextIndex must be after the snapshot (sendDataLocked sends the
-// snapshot otherwise).
+// heartbeat. canAppendFromLocked(nextIndex) must hold (sendDataLocked sends
+// the snapshot otherwise).
 func (rf *Raft) sendAppendLocked(peer int, now time.Time, withEntries bool) {
 	next := rf.nextIndex[peer]
 	args := &AppendEntriesArgs{
 		Term:         rf.currentTerm,
 		LeaderId:     rf.me,
 		PrevLogIndex: next - 1,
-		PrevLogTerm:  rf.log.term(next - 1),
+		PrevLogTerm:  rf.termAtLocked(next - 1),
 		LeaderCommit: rf.commitIndex,
 	}
 	pr := &rf.progress[peer]
 	var seq uint64
 	if withEntries {
-		args.Entries = rf.log.copyRange(next, min(rf.log.lastIndex(), next+maxEntriesPerAppend-1))
+		args.Entries = rf.entriesFromLocked(next, maxEntriesPerAppend)
 		rf.rpcSeq++
 		seq = rf.rpcSeq
 		pr.inflightSeq, pr.inflightAt = seq, now
@@ -315,6 +315,40 @@ func (rf *Raft) sendAppendLocked(peer int, now time.Time, withEntries bool) {
 	pr.lastSent = now
 	pr.sentCommit = max(pr.sentCommit, rf.commitIndex)
 	rf.goCallLocked(peer, func(onSender bool) { rf.appendEntries(peer, args, seq, onSender) })
+}
+
+// canAppendFromLocked reports whether an AppendEntries can carry the entries
+// from next on: the log holds them and the term of the entry before them,
+// or the compacted tail holds what the log no longer does.
+func (rf *Raft) canAppendFromLocked(next int) bool {
+	return next > rf.log.snapshotIndex || rf.tail.hasTerm(next-1)
+}
+
+// termAtLocked returns the term of the entry at index, from the log or the
+// compacted tail; canAppendFromLocked(index+1) must hold.
+func (rf *Raft) termAtLocked(index int) int {
+	if index >= rf.log.snapshotIndex {
+		return rf.log.term(index)
+	}
+	return rf.tail.term(index)
+}
+
+// entriesFromLocked returns a new slice of at most limit entries from next
+// on, taking from the compacted tail what the log no longer holds;
+// canAppendFromLocked(next) must hold.
+func (rf *Raft) entriesFromLocked(next, limit int) []LogEntry {
+	last := min(rf.log.lastIndex(), next+limit-1)
+	if next > rf.log.snapshotIndex {
+		return rf.log.copyRange(next, last)
+	}
+	out := make([]LogEntry, 0, last-next+1)
+	for i := next; i <= min(last, rf.log.snapshotIndex); i++ {
+		out = append(out, rf.tail.at(i))
+	}
+	if last > rf.log.snapshotIndex {
+		out = append(out, rf.log.entries[:last-rf.log.snapshotIndex]...)
+	}
+	return out
 }
 
 // appendEntries makes one AppendEntries call and handles the reply; onSender

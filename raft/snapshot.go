@@ -43,6 +43,7 @@ func (rf *Raft) Snapshot(index int, snapshot []byte) {
 			index, rf.log.snapshotIndex, rf.lastApplied)
 		return
 	}
+	rf.tail.retain(&rf.log, index, rf.oldestNeededLocked())
 	rf.log.compactThrough(index, rf.log.term(index))
 	rf.snapshot = bytes.Clone(snapshot)
 	rf.stream.stale = true
@@ -78,6 +79,7 @@ func (rf *Raft) InstallSnapshot(args *InstallSnapshotArgs, reply *InstallSnapsho
 		// Rules 6 and 7: keep the entries after the snapshot if ours
 		// match it there, else discard the whole log.
 		rf.log.compactThrough(args.LastIncludedIndex, args.LastIncludedTerm)
+		rf.tail.reset() // it no longer ends where the snapshot does
 		rf.snapshot = args.Data
 		rf.stream.stale = true
 		rf.persistDirty = true
@@ -90,6 +92,24 @@ func (rf *Raft) InstallSnapshot(args *InstallSnapshotArgs, reply *InstallSnapsho
 		rf.persistLocked()
 	}
 	rf.checkInvariantsLocked()
+}
+
+// oldestNeededLocked returns the oldest index whose entry a follower may
+// still need from the compacted tail: as leader, the lowest matchIndex of
+// the followers (an AppendEntries names the entry before its first, and
+// nextIndex never falls to or below matchIndex); otherwise 0, since this
+// peer may lead later.
+func (rf *Raft) oldestNeededLocked() int {
+	if rf.role != leader {
+		return 0
+	}
+	oldest := rf.log.lastIndex()
+	for p := range rf.peers {
+		if p != rf.me {
+			oldest = min(oldest, rf.matchIndex[p])
+		}
+	}
+	return oldest
 }
 
 // sendSnapshotLocked sends peer the snapshot (see goCallLocked) and records
