@@ -39,13 +39,13 @@
 //	rf.Snapshot(index, data) // data holds the effect of every command through index
 //
 // Raft then discards its log through index and saves data with its own
-// state, so the persisted Raft state stays small. (It keeps up to 1,024 of
-// the discarded entries in memory, never saved, so that a follower a moment
-// behind still gets entries rather than the whole snapshot.) Snapshot never waits for
-// the applier, so the service may call it from the goroutine that reads
-// applyCh, as it handles the message at index. After a restart the service
-// restores itself from persister.ReadSnapshot(); Raft delivers only what
-// follows.
+// state, so the persisted Raft state stays small. (A leader keeps up to
+// 1,024 of the discarded entries in memory, never saved, so that a follower
+// a moment behind still gets entries rather than the whole snapshot.)
+// Snapshot never waits for the applier, so the service may call it from the
+// goroutine that reads applyCh, as it handles the message at index. After a
+// restart the service restores itself from persister.ReadSnapshot(); Raft
+// delivers only what follows.
 //
 // GetState reports the peer's term and whether it believes it leads. Kill
 // stops the peer, as a crash would: once it returns, nothing more arrives on

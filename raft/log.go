@@ -118,8 +118,11 @@ func (l *raftLog) compactThrough(index, term int) {
 // follower just behind the snapshot, by AppendEntries, instead of sending
 // the whole snapshot: when the service snapshots every few entries, a
 // follower whose reply is a moment late would otherwise get one snapshot
-// after another. A restart, or a snapshot installed from a leader, empties
-// it; section 7 allows either message, so this is only an economy.
+// after another. Only the entries that followers still answering may need
+// are kept (see Raft.oldestNeededLocked), so a follower cut off for a while
+// gets the snapshot. A restart, or a snapshot installed from a leader,
+// empties the tail; section 7 allows either message, so it is only an
+// economy.
 //
 // Invariants: entries are committed and contiguous, and when there are any,
 // the last has index end, which is the log's snapshotIndex (retain and

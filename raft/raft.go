@@ -150,6 +150,7 @@ type peerProgress struct {
 	lastSent    time.Time // when any AppendEntries or InstallSnapshot was last sent
 	sentCommit  int       // the largest leaderCommit sent so far (less one if it was lost)
 	retryAt     time.Time // after a lost call: nothing but heartbeats before then
+	heardAt     time.Time // when the peer last answered, in this term; zero: not yet
 }
 
 // Make creates a Raft peer. peers holds the RPC end points of all peers of the

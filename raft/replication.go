@@ -380,6 +380,7 @@ func (rf *Raft) appendEntries(peer int, args *AppendEntriesArgs, seq uint64, onS
 	if rf.role != leader || rf.currentTerm != args.Term {
 		return // the world moved on while we waited
 	}
+	pr.heardAt = time.Now()
 	if reply.Success {
 		rf.advanceMatchLocked(peer, args.PrevLogIndex+len(args.Entries))
 		if seq != 0 && rf.nextIndex[peer] <= rf.log.lastIndex() {

@@ -95,17 +95,20 @@ func (rf *Raft) InstallSnapshot(args *InstallSnapshotArgs, reply *InstallSnapsho
 }
 
 // oldestNeededLocked returns the oldest index whose entry a follower may
-// still need from the compacted tail: as leader, the lowest matchIndex of
-// the followers (an AppendEntries names the entry before its first, and
-// nextIndex never falls to or below matchIndex); otherwise 0, since this
-// peer may lead later.
+// still need from the compacted tail. Only a leader keeps one: for the
+// followers that answered within an election timeout, the lowest
+// matchIndex (an AppendEntries names the entry before its first, and
+// nextIndex never falls to or below matchIndex). A follower silent for
+// longer is cut off or down, and gets the snapshot when it is back. Other
+// peers need nothing: the result is then beyond the log.
 func (rf *Raft) oldestNeededLocked() int {
+	oldest := rf.log.lastIndex() + 1
 	if rf.role != leader {
-		return 0
+		return oldest
 	}
-	oldest := rf.log.lastIndex()
+	now := time.Now()
 	for p := range rf.peers {
-		if p != rf.me {
+		if p != rf.me && now.Sub(rf.progress[p].heardAt) <= electionTimeoutMin {
 			oldest = min(oldest, rf.matchIndex[p])
 		}
 	}
@@ -159,6 +162,7 @@ func (rf *Raft) installSnapshot(peer int, args *InstallSnapshotArgs, seq uint64,
 	if rf.role != leader || rf.currentTerm != args.Term {
 		return
 	}
+	pr.heardAt = time.Now()
 	rf.advanceMatchLocked(peer, args.LastIncludedIndex)
 	if rf.nextIndex[peer] <= rf.log.lastIndex() {
 		rf.replicateLocked(peer, time.Now()) // the entries after the snapshot
