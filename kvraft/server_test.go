@@ -654,6 +654,9 @@ func TestRestartRecoversStateFromSnapshotAndLog(t *testing.T) {
 
 // TestLaggingServerCatchesUpBySnapshot: a server cut off while the others
 // apply (and trim their logs) catches up, by snapshot, when it returns.
+// It stays cut off for a second first: the leader keeps entries it has
+// snapshotted for a follower that answered within an election timeout, so
+// a follower gone only a moment gets entries instead.
 func TestLaggingServerCatchesUpBySnapshot(t *testing.T) {
 	const maxraftstate = 1000
 	c := newKVCluster(t, 3, maxraftstate)
@@ -662,6 +665,7 @@ func TestLaggingServerCatchesUpBySnapshot(t *testing.T) {
 	leader := c.awaitLeader(5 * time.Second)
 	lagging := (leader + 1) % 3
 	c.setCutOff(lagging, true)
+	time.Sleep(time.Second)
 	for i := 0; i < 100; i++ {
 		ck.Append("k", "x")
 	}
