@@ -297,9 +297,15 @@ func (rf *Raft) setTermLocked(term int) {
 
 // becomeFollowerLocked adopts term (if later) and converts to follower
 // (Figure 2, Rules for All Servers). The caller saves the state before any
-// reply.
+// reply. A deposed leader starts its election timer afresh: it did not run
+// while it led, so its old deadline has long passed, and it would
+// otherwise campaign at once, before the leader that deposed it (or a
+// candidate that may win) could reach it.
 func (rf *Raft) becomeFollowerLocked(term int) {
 	rf.setTermLocked(term)
+	if rf.role == leader {
+		rf.resetElectionTimerLocked(time.Now())
+	}
 	if rf.role != follower {
 		rf.debugf(tRole, "%v -> follower", rf.role)
 		rf.role = follower
