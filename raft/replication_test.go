@@ -79,8 +79,7 @@ func TestFollowerJustBehindGetsEntriesNotSnapshot(t *testing.T) {
 	c := newBenchCluster(t, 3, 1) // every peer snapshots after every command
 	defer c.cleanup()
 	defer c.abortAfter(60 * time.Second)()
-	leader := proposeSequentially(t, c, c.leader(), "warm-up", 1)
-	c.waitApplied(1, 10*time.Second) // both followers have answered the leader
+	leader := proposeUntilAllApply(t, c, c.leader(), "warm-up") // both followers have answered
 	installed0 := c.snapshotsTaken()
 	proposeSequentially(t, c, leader, "cmd", commands)
 	installed := c.snapshotsTaken() - installed0
@@ -99,16 +98,15 @@ func TestCutOffFollowerGetsSnapshot(t *testing.T) {
 	defer c.cleanup()
 	defer c.abortAfter(60 * time.Second)()
 	leader := proposeSequentially(t, c, c.leader(), "before", 5)
-	c.waitApplied(5, 10*time.Second)
+	leader = proposeUntilAllApply(t, c, leader, "settle")
 	follower := (leader + 1) % 3
 	c.connect(follower, false)
 	time.Sleep(2 * electionTimeoutMax) // long enough that the leader gives it up
 	leader = proposeSequentially(t, c, leader, "while cut off", 20)
 	before := c.services[follower].snapshots.Load()
 	c.connect(follower, true)
-	leader = proposeSequentially(t, c, leader, "after", 1)
-	index := c.peers[leader].lastLogIndex()
-	c.waitApplied(index, 10*time.Second)
+	// The follower returns with a later term and may depose the leader.
+	proposeUntilAllApply(t, c, leader, "after")
 	if got := c.services[follower].snapshots.Load() - before; got == 0 {
 		t.Fatalf("the follower cut off during 20 snapshots caught up without taking one")
 	}
@@ -131,6 +129,44 @@ func proposeSequentially(t *testing.T, c *benchCluster, peer int, prefix string,
 		}
 	}
 	return peer
+}
+
+// proposeUntilAllApply proposes commands named prefix.i, one at a time,
+// until every peer has applied the last, and returns the leader that
+// committed it. One command may not do: a new leader commits the entries
+// of earlier terms only with one of its own (Figure 8), and the tests
+// propose nothing else.
+func proposeUntilAllApply(t *testing.T, c *benchCluster, leader int, prefix string) int {
+	t.Helper()
+	for i := 0; i < 10; i++ {
+		leader = proposeSequentially(t, c, leader, fmt.Sprintf("%s.%d", prefix, i), 1)
+		if c.allAppliedWithin(c.peers[leader].lastLogIndex(), 2*time.Second) {
+			return leader
+		}
+	}
+	t.Fatalf("10 commands committed, but not every peer applied the last")
+	return -1
+}
+
+// allAppliedWithin reports whether every peer's service has applied
+// through index within timeout.
+func (c *benchCluster) allAppliedWithin(index int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for _, svc := range c.services {
+		for {
+			svc.mu.Lock()
+			done := svc.lastApplied >= index
+			svc.mu.Unlock()
+			if done {
+				break
+			}
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return true
 }
 
 // snapshotsTaken returns the snapshots from a leader all services took.
