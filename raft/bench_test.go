@@ -217,6 +217,14 @@ func (c *benchCluster) proposeBurst(peer, count int, next func() interface{}) {
 
 // waitApplied waits until every peer's service has applied index.
 func (c *benchCluster) waitApplied(index int, timeout time.Duration) {
+	if !c.allAppliedWithin(index, timeout) {
+		c.tb.Fatalf("index %d not applied everywhere within %v", index, timeout)
+	}
+}
+
+// allAppliedWithin reports whether every peer's service has applied
+// through index within timeout.
+func (c *benchCluster) allAppliedWithin(index int, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for _, svc := range c.services {
 		for {
@@ -227,11 +235,12 @@ func (c *benchCluster) waitApplied(index int, timeout time.Duration) {
 				break
 			}
 			if time.Now().After(deadline) {
-				c.tb.Fatalf("index %d not applied everywhere within %v", index, timeout)
+				return false
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
+	return true
 }
 
 // totals returns the RPCs made so far, and the saves and bytes saved by

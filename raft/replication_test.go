@@ -148,27 +148,6 @@ func proposeUntilAllApply(t *testing.T, c *benchCluster, leader int, prefix stri
 	return -1
 }
 
-// allAppliedWithin reports whether every peer's service has applied
-// through index within timeout.
-func (c *benchCluster) allAppliedWithin(index int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for _, svc := range c.services {
-		for {
-			svc.mu.Lock()
-			done := svc.lastApplied >= index
-			svc.mu.Unlock()
-			if done {
-				break
-			}
-			if time.Now().After(deadline) {
-				return false
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-	return true
-}
-
 // snapshotsTaken returns the snapshots from a leader all services took.
 func (c *benchCluster) snapshotsTaken() int64 {
 	total := int64(0)
