@@ -16,11 +16,13 @@ import (
 	"6.5840/porcupine"
 )
 
-// The shared test data: real histories with known verdicts (see README.md
-// there). PORCUPINE_TESTDATA overrides where they are.
+// The test data: real histories with known verdicts, kept in the package
+// (see testdata/README.md for their source and license) so that a fresh
+// clone tests itself. PORCUPINE_TESTDATA names another directory in the same
+// layout to check instead.
 const (
 	testdataEnv     = "PORCUPINE_TESTDATA"
-	testdataDefault = "../../shared/testdata/linearizability"
+	testdataDefault = "testdata"
 )
 
 // sharedHistory is one history file in all the forms the tests check.
