@@ -258,11 +258,17 @@ func TestSpeed4A(t *testing.T) {
 
 // TestConcurrent4A: many clients, no faults.
 func TestConcurrent4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, maxraftstate: -1})
 }
 
 // TestUnreliable4A: many clients on an unreliable network.
 func TestUnreliable4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, unreliable: true, maxraftstate: -1})
 }
 
@@ -374,43 +380,67 @@ func TestOnePartition4A(t *testing.T) {
 
 // TestManyPartitionsOneClient4A: partitions change every second, one client.
 func TestManyPartitionsOneClient4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 1, partitions: true, maxraftstate: -1})
 }
 
 // TestManyPartitionsManyClients4A: partitions change every second, many clients.
 func TestManyPartitionsManyClients4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, partitions: true, maxraftstate: -1})
 }
 
 // TestPersistOneClient4A: restarts, one client.
 func TestPersistOneClient4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 1, crash: true, maxraftstate: -1})
 }
 
 // TestPersistConcurrent4A: restarts, many clients.
 func TestPersistConcurrent4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, crash: true, maxraftstate: -1})
 }
 
 // TestPersistConcurrentUnreliable4A: unreliable network, restarts, many clients.
 func TestPersistConcurrentUnreliable4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, unreliable: true, crash: true, maxraftstate: -1})
 }
 
 // TestPersistPartition4A: restarts, partitions, many clients.
 func TestPersistPartition4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, crash: true, partitions: true, maxraftstate: -1})
 }
 
 // TestPersistPartitionUnreliable4A: unreliable network, restarts,
 // partitions, many clients.
 func TestPersistPartitionUnreliable4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, unreliable: true, crash: true, partitions: true, maxraftstate: -1})
 }
 
 // TestPersistPartitionUnreliableLinearizable4A: unreliable network,
 // restarts, partitions, random keys, many clients; linearizability checked.
 func TestPersistPartitionUnreliableLinearizable4A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 15, unreliable: true, crash: true, partitions: true, maxraftstate: -1, randomKeys: true})
 }
 
@@ -528,6 +558,9 @@ func TestSpeed4B(t *testing.T) {
 // server that then restarted from that snapshot: the duplicate table must
 // survive in the snapshot, or an Append runs twice.
 func TestRestartsUnderLoadAppendExactlyOnce4B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	const clients = 15
 	const workTime = 6 * time.Second
 	cfg := makeConfig(t, scenarioServers, true, 1000)
@@ -562,28 +595,43 @@ func TestRestartsUnderLoadAppendExactlyOnce4B(t *testing.T) {
 
 // TestSnapshotRecover4B: restarts, snapshots, one client.
 func TestSnapshotRecover4B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 1, crash: true, maxraftstate: 1000})
 }
 
 // TestSnapshotRecoverManyClients4B: restarts, snapshots, many clients.
 func TestSnapshotRecoverManyClients4B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 20, crash: true, maxraftstate: 1000})
 }
 
 // TestSnapshotUnreliable4B: unreliable network, snapshots, many clients.
 func TestSnapshotUnreliable4B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, unreliable: true, maxraftstate: 1000})
 }
 
 // TestSnapshotUnreliableRecover4B: unreliable network, restarts,
 // snapshots, many clients.
 func TestSnapshotUnreliableRecover4B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, unreliable: true, crash: true, maxraftstate: 1000})
 }
 
 // TestSnapshotUnreliableRecoverConcurrentPartition4B: unreliable network,
 // restarts, partitions, snapshots, many clients.
 func TestSnapshotUnreliableRecoverConcurrentPartition4B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 5, unreliable: true, crash: true, partitions: true, maxraftstate: 1000})
 }
 
@@ -591,5 +639,8 @@ func TestSnapshotUnreliableRecoverConcurrentPartition4B(t *testing.T) {
 // unreliable network, restarts, partitions, snapshots, random keys, many
 // clients; linearizability checked.
 func TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable4B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	runScenario(t, scenario{clients: 15, unreliable: true, crash: true, partitions: true, maxraftstate: 1000, randomKeys: true})
 }

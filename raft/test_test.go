@@ -50,6 +50,9 @@ func TestInitialElection3A(t *testing.T) {
 // comes back it does not disturb the new leader; without a majority nobody
 // is elected; with a majority back there is a leader again.
 func TestReElection3A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3A): election after network failure")
@@ -84,6 +87,9 @@ func TestReElection3A(t *testing.T) {
 // off in each of ten rounds; the four left always elect a leader (section
 // 5.2: a majority suffices).
 func TestManyElections3A(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 7
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3A): multiple elections")
@@ -155,6 +161,9 @@ func TestRPCBytes3B(t *testing.T) {
 // agreeing when the other follower is cut off; the leader alone cannot
 // commit anything (section 5.3).
 func TestFollowerFailure3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): test progressive failure of followers")
@@ -188,6 +197,9 @@ func TestFollowerFailure3B(t *testing.T) {
 // off; a single peer left, whatever it thinks, commits nothing (sections
 // 5.2, 5.3).
 func TestLeaderFailure3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): test failure of leaders")
@@ -216,6 +228,9 @@ func TestLeaderFailure3B(t *testing.T) {
 // TestFailAgree3B: a follower cut off for a while misses some entries; once
 // back, the leader brings it up to date (section 5.3, Figure 2's nextIndex).
 func TestFailAgree3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): agreement after follower reconnects")
@@ -244,6 +259,9 @@ func TestFailAgree3B(t *testing.T) {
 // never committed (section 5.3: commit needs a majority); once they are
 // back a leader resumes at the right index.
 func TestFailNoAgree3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 5
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): no agreement if too many followers disconnect")
@@ -360,6 +378,9 @@ func (cfg *config) tryConcurrentStarts() bool {
 // leader commits others; when the old leader comes back its conflicting
 // entries are replaced (sections 5.3, 5.4.1).
 func TestRejoin3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): rejoin of partitioned leader")
@@ -393,6 +414,9 @@ func TestRejoin3B(t *testing.T) {
 // section 5.3). Each one() has ten seconds, so one entry per heartbeat
 // would be too slow.
 func TestBackup3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 5
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): leader backs up quickly over incorrect follower logs")
@@ -457,6 +481,9 @@ func TestBackup3B(t *testing.T) {
 // section 5.3). TestBackup3B bounds the time; this bounds the RPCs, which
 // also catches a leader that backs up one entry per RPC but retries at once.
 func TestBackupInFewRoundTrips3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): leader backs up over a conflicting term in few RPCs")
@@ -516,6 +543,9 @@ func TestBackupInFewRoundTrips3B(t *testing.T) {
 // 5.3); one idle second at most 60 (heartbeats, at most 10 per second per
 // follower, are what the course allows).
 func TestCount3B(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3B): RPC counts aren't too high")
@@ -620,6 +650,9 @@ func TestStartAfterKill3B(t *testing.T) {
 // currentTerm, votedFor and the log (Figure 2, "persistent state on all
 // servers"), and committed entries survive (section 5.5).
 func TestPersist13C(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3C): basic persistence")
@@ -664,6 +697,9 @@ func TestPersist13C(t *testing.T) {
 // restarted peer must remember its log and vote for the majority to find a
 // leader with every committed entry (sections 5.4.1, 5.5).
 func TestPersist23C(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 5
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3C): more persistence")
@@ -765,6 +801,9 @@ func TestLateSaveAfterCrashIsIgnored3C(t *testing.T) {
 // restriction (section 5.4.1) keeps committed entries in every later
 // leader's log.
 func TestFigure83C(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 5
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3C): Figure 8")
@@ -827,6 +866,9 @@ func TestFigure83C(t *testing.T) {
 // A leader that committed A in (c) has applied A at index 2, where B is
 // committed in (d).
 func TestFigure8Scenario3C(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 5
 	cfg := make_config(t, servers, false, false)
 	cfg.begin("Test (3C): Figure 8, step by step")
@@ -927,6 +969,9 @@ func TestUnreliableAgree3C(t *testing.T) {
 // leaders, after which a healed cluster must agree within ten seconds
 // (sections 5.4.1, 5.4.2), however long the conflicting logs have grown.
 func TestFigure8Unreliable3C(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 5
 	cfg := make_config(t, servers, true, false)
 	cfg.begin("Test (3C): Figure 8 (unreliable)")
@@ -1089,12 +1134,18 @@ func (cfg *config) churnClient(me int, seed int64, stop *atomic.Bool) []int {
 // TestReliableChurn3C: internalChurn on a reliable network (sections 5.4,
 // 5.5).
 func TestReliableChurn3C(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	internalChurn(t, false)
 }
 
 // TestUnreliableChurn3C: internalChurn on an unreliable network (sections
 // 5.4, 5.5).
 func TestUnreliableChurn3C(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	internalChurn(t, true)
 }
 
@@ -1171,24 +1222,36 @@ func TestSnapshotBasic3D(t *testing.T) {
 // TestSnapshotInstall3D: a follower cut off falls behind the leader's
 // snapshot and gets it by InstallSnapshot (section 7).
 func TestSnapshotInstall3D(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	snapcommon(t, "Test (3D): install snapshots (disconnect)", true, true, false)
 }
 
 // TestSnapshotInstallUnreliable3D: InstallSnapshot on an unreliable network:
 // lost, duplicated and stale snapshots are handled (section 7).
 func TestSnapshotInstallUnreliable3D(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	snapcommon(t, "Test (3D): install snapshots (disconnect+unreliable)", true, false, false)
 }
 
 // TestSnapshotInstallCrash3D: a crashed follower restarts from its own
 // snapshot and then needs the leader's (section 7).
 func TestSnapshotInstallCrash3D(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	snapcommon(t, "Test (3D): install snapshots (crash)", false, true, true)
 }
 
 // TestSnapshotInstallUnCrash3D: crashes and InstallSnapshot on an unreliable
 // network (section 7).
 func TestSnapshotInstallUnCrash3D(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	snapcommon(t, "Test (3D): install snapshots (unreliable+crash)", false, false, true)
 }
 
@@ -1196,6 +1259,9 @@ func TestSnapshotInstallUnCrash3D(t *testing.T) {
 // from snapshot and log; no committed index is lost (section 7: the
 // snapshot is persisted with the Raft state).
 func TestSnapshotAllCrash3D(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long course scenario; run without -short")
+	}
 	servers := 3
 	cfg := make_config(t, servers, false, true)
 	cfg.begin("Test (3D): crash and restart all servers")
