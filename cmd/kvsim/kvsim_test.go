@@ -142,6 +142,9 @@ func TestScheduleIsDeterminedBySeedAndKeepsAMajorityUp(t *testing.T) {
 // under each kind of fault and checks the verdict and that the summary's
 // figures agree with each other.
 func TestEachFaultKindGivesALinearizableConsistentRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("six 3 s runs, one per fault kind; run without -short")
+	}
 	for _, faults := range []string{"none", "drops", "partitions", "crashes", "reorder", "all"} {
 		t.Run(faults, func(t *testing.T) {
 			html := filepath.Join(t.TempDir(), "history.html")
