@@ -304,6 +304,9 @@ func TestStressTimeoutFailsRun(t *testing.T) {
 
 // TestStressBuildsWithRace: -race builds a race-enabled binary that runs.
 func TestStressBuildsWithRace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds with -race: half a minute on a cold build cache; run without -short")
+	}
 	root := writeTargetModule(t)
 	r := runStress(t, root, "-race", "-n", "2", "-run", "^TestPasses$", "-o", filepath.Join(t.TempDir(), "out"), "./target")
 	if r.code != exitPassed || r.lastLine() != "2 passed, 0 failed" {
