@@ -78,6 +78,14 @@
 // replaces its state with it, unless it has already applied that far. With
 // maxraftstate -1 it never snapshots.
 //
+// A snapshot the server cannot decode, whether saved or delivered at run
+// time, stops the server and its Raft peer for good, with one log line
+// naming the server and the error. A server without its state must not take
+// part: if only the service stopped, its Raft peer, were it leader or
+// elected later, would keep heartbeating while the server turned every
+// Clerk away, and the service would stay down. With the peer killed, the
+// other servers elect a leader among themselves and carry on.
+//
 // A snapshot removes only entries the server has applied. The persisted
 // state therefore stays near maxraftstate plus the entries committed but
 // not yet applied. That backlog is small when all is quiet, but it can grow

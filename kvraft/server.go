@@ -110,8 +110,8 @@ func StartKVServer(servers []*labrpc.ClientEnd, me int, persister *raft.Persiste
 	sm, err := decodeStateMachine(persister.ReadSnapshot())
 	if err != nil {
 		// A snapshot we cannot read would leave us with half a state:
-		// better to stay down and say why.
-		log.Printf("kvraft: server %d: cannot restore the saved snapshot, not starting: %v", me, err)
+		// better to stay down and say why. Handlers answer
+		// ErrWrongLeader from now on; halt stops Raft below.
 		sm = newStateMachine()
 		kv.stop()
 	}
@@ -119,7 +119,7 @@ func StartKVServer(servers []*labrpc.ClientEnd, me int, persister *raft.Persiste
 	kv.lastSnapshotIndex = sm.lastApplied
 	kv.rf = raft.Make(servers, me, persister, kv.applyCh)
 	if err != nil {
-		kv.rf.Kill()
+		kv.halt(fmt.Errorf("cannot restore the saved snapshot, not starting: %w", err))
 		close(kv.applierDone)
 		return kv
 	}
@@ -156,6 +156,20 @@ func (kv *KVServer) Stats() Stats {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
 	return kv.stats
+}
+
+// halt stops the server for good, with its Raft peer, when it cannot hold
+// its state: it logs why in one line, makes the handlers answer
+// ErrWrongLeader, and kills the peer. Stopping the service alone is not
+// enough: a peer that led, or got elected, would keep heartbeating, so no
+// other server would ever be elected, and it would turn every Clerk away;
+// with the peer killed, the others elect a leader among themselves. The
+// apply loop calls it, and stops; so does StartKVServer. Kill still works
+// (and returns at once) afterwards.
+func (kv *KVServer) halt(err error) {
+	log.Printf("kvraft: server %d: %v; stopping the server and its Raft peer", kv.me, err)
+	kv.stop()
+	kv.rf.Kill()
 }
 
 // stop closes done once; it does not wait.
@@ -312,9 +326,7 @@ func (kv *KVServer) applier() {
 				kv.maybeSnapshot()
 			case msg.SnapshotValid:
 				if err := kv.installSnapshot(msg.SnapshotIndex, msg.Snapshot); err != nil {
-					log.Printf("kvraft: server %d: cannot install the snapshot through index %d, stopping: %v",
-						kv.me, msg.SnapshotIndex, err)
-					kv.stop()
+					kv.halt(fmt.Errorf("cannot install the snapshot through index %d: %w", msg.SnapshotIndex, err))
 					return
 				}
 			default:
