@@ -27,7 +27,9 @@
 //
 //  1. The Clerk numbers the request (its random client id and the next
 //     sequence number) and sends a Get or PutAppend RPC to the server that
-//     last answered it, or on to the next server.
+//     last answered it, or on to the next server. If no answer has come
+//     within 100 ms it asks the next server as well, but never a server
+//     that still has one of its attempts in flight (see Goroutines below).
 //  2. The handler checks the request (an unknown operation or a missing id
 //     gets ErrUnknownOp or ErrBadRequest and changes nothing), answers a
 //     Put or Append it has already applied with OK at once, and otherwise
@@ -107,7 +109,16 @@
 // across a call into Raft or a channel send that could block (a waiter's
 // channel has room for its one answer).
 //
-// A Clerk owns no goroutine.
+// A Clerk runs each attempt (one RPC to one server) on a goroutine of its
+// own, which sends its answer on a channel with room for one answer per
+// server and ends when its Call returns; labrpc bounds how long that takes,
+// though a call to a crashed server can take seconds. An attempt may
+// outlive its operation: the Clerk returns on the first success. So the
+// Clerk keeps, across operations, which servers have an attempt in flight,
+// and asks only the others; when all have one, it waits for the first to
+// come back. A Clerk so never has more than one attempt (and goroutine) per
+// server, and calls stuck at a minority of crashed servers never keep it
+// from the rest.
 //
 // # Debugging
 //
