@@ -7,10 +7,11 @@ PKG    ?= ./raft
 BENCH  ?= .
 COUNT  ?= 5
 
-.PHONY: help test check bench stress kvsim
+.PHONY: help test short check bench stress kvsim
 
 help:
 	@echo "make test                     go test -race ./... (the README's test command)"
+	@echo "make short                    go test -short ./... (the quick mode: long course scenarios skipped)"
 	@echo "make check                    gofmt, go vet and the drop-in compatibility check"
 	@echo "make bench [BENCH=re] [COUNT=5]   Go benchmarks of every package, without -race"
 	@echo "make stress PKG=./raft RUN=3C N=100 P=4   rerun tests many times under -race"
@@ -18,6 +19,9 @@ help:
 
 test:
 	go test -race ./...
+
+short:
+	go test -short ./...
 
 check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt: not formatted: $$out"; exit 1; fi
