@@ -152,8 +152,7 @@ func (c *cluster) makeClerk() *kvraft.Clerk {
 
 // clusterState is what the status line and the summary show of the cluster.
 type clusterState struct {
-	leader   int // -1: none known
-	term     int
+	sample   // connected majority and leader, as assess defines them
 	crashed  []int
 	cutOff   []int // live servers outside the largest group
 	maxState int   // largest persisted Raft state seen so far, in bytes
@@ -161,8 +160,30 @@ type clusterState struct {
 	install  int   // snapshots installed from leaders, over all incarnations
 }
 
-// observe samples the cluster. The leader is the live server with the
-// highest term that believes it leads and sits in the largest group.
+// views samples what each server is: up or not, its group, its term and
+// whether it believes it leads. It holds c.mu only to copy the servers;
+// GetState takes each peer's own lock.
+func (c *cluster) views() []serverView {
+	c.mu.Lock()
+	kvs := append([]*kvraft.KVServer(nil), c.kvs...)
+	group := append([]int(nil), c.group...)
+	c.mu.Unlock()
+	return viewsOf(kvs, group)
+}
+
+func viewsOf(kvs []*kvraft.KVServer, group []int) []serverView {
+	views := make([]serverView, len(kvs))
+	for i, kv := range kvs {
+		views[i].group = group[i]
+		if kv != nil {
+			views[i].up = true
+			views[i].term, views[i].isLeader = kv.Raft().GetState()
+		}
+	}
+	return views
+}
+
+// observe samples the cluster for the status line and the summary.
 func (c *cluster) observe() clusterState {
 	c.mu.Lock()
 	kvs := append([]*kvraft.KVServer(nil), c.kvs...)
@@ -170,14 +191,16 @@ func (c *cluster) observe() clusterState {
 	for i := range kvs {
 		c.noteStateSizeLocked(i)
 	}
-	st := clusterState{leader: -1, maxState: c.maxState}
+	st := clusterState{maxState: c.maxState}
 	stats := c.deadStats
 	c.mu.Unlock()
 
+	views := viewsOf(kvs, group)
+	st.sample = assess(views)
 	size := map[int]int{}
-	for i, kv := range kvs {
-		if kv != nil {
-			size[group[i]]++
+	for _, v := range views {
+		if v.up {
+			size[v.group]++
 		}
 	}
 	biggest, best := 0, -1
@@ -195,10 +218,6 @@ func (c *cluster) observe() clusterState {
 			st.cutOff = append(st.cutOff, i)
 		}
 		stats = addStats(stats, kv.Stats())
-		term, isLeader := kv.Raft().GetState()
-		if isLeader && group[i] == biggest && term >= st.term {
-			st.leader, st.term = i, term
-		}
 	}
 	st.taken, st.install = stats.SnapshotsTaken, stats.SnapshotsInstalled
 	return st

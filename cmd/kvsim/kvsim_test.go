@@ -36,6 +36,9 @@ func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
 		{[]string{"-faults", "floods"}, "-faults"},
 		{[]string{"-maxraftstate", "0"}, "-maxraftstate"},
 		{[]string{"-keys", "0"}, "-keys"},
+		{[]string{"-nemesis", "gentle"}, "-nemesis"},
+		{[]string{"-html-ops", "0"}, "-html-ops"},
+		{[]string{"-html-at", "-1s"}, "-html-at"},
 		{[]string{"-check-timeout", "-2s"}, "-check-timeout"},
 		{[]string{"-nosuchflag"}, "nosuchflag"},
 		{[]string{"extra"}, "extra"},
@@ -80,61 +83,152 @@ func TestParseFaults(t *testing.T) {
 	}
 }
 
-func TestScheduleIsDeterminedBySeedAndKeepsAMajorityUp(t *testing.T) {
+func TestScheduleIsDeterminedBySeed(t *testing.T) {
 	all := faultSet{true, true, true, true}
-	a := schedule(42, 5, 20*time.Second, all)
-	b := schedule(42, 5, 20*time.Second, all)
-	c := schedule(43, 5, 20*time.Second, all)
-	if !reflect.DeepEqual(a, b) {
-		t.Fatal("the same seed gave two schedules")
-	}
-	if reflect.DeepEqual(a, c) {
-		t.Fatal("different seeds gave the same schedule")
-	}
-	for _, servers := range []int{1, 2, 3, 5, 7} {
-		for seed := uint64(0); seed < 50; seed++ {
-			events := schedule(seed, servers, 20*time.Second, all)
-			down := map[int]bool{}
-			var last time.Duration
-			partitions, crashes := 0, 0
-			for _, e := range events {
-				if e.at < last || e.at >= 20*time.Second {
-					t.Fatalf("seed %d: event %v out of order or past the end", seed, e)
-				}
-				last = e.at
-				switch e.kind {
-				case doCrash:
-					crashes++
-					if down[e.server] {
-						t.Fatalf("seed %d: %v crashes a server that is down", seed, e)
-					}
-					down[e.server] = true
-					if len(down) > (servers-1)/2 {
-						t.Fatalf("seed %d: %d of %d servers down at %v", seed, len(down), servers, e.at)
-					}
-				case doRestart:
-					if !down[e.server] {
-						t.Fatalf("seed %d: %v restarts a server that is up", seed, e)
-					}
-					delete(down, e.server)
-				case doPartition:
-					partitions++
-					cut := 0
-					for _, g := range e.group {
-						cut += g
-					}
-					if len(e.group) != servers || 2*cut >= servers+1 && cut != 0 {
-						t.Fatalf("seed %d: partition %v cuts off a majority", seed, e.group)
-					}
-				}
-			}
-			if servers >= 3 && (partitions < 10 || crashes < 5) {
-				t.Fatalf("seed %d, %d servers: only %d partitions and %d crashes in 20 s", seed, servers, partitions, crashes)
-			}
+	for _, n := range []nemesis{minorityNemesis, harshNemesis} {
+		a := schedule(42, 5, 20*time.Second, all, n)
+		b := schedule(42, 5, 20*time.Second, all, n)
+		c := schedule(43, 5, 20*time.Second, all, n)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%v: the same seed gave two schedules", n)
+		}
+		if reflect.DeepEqual(a, c) {
+			t.Fatalf("%v: different seeds gave the same schedule", n)
+		}
+		if got := schedule(1, 5, 20*time.Second, faultSet{drops: true, reorder: true}, n); len(got) != 0 {
+			t.Fatalf("%v: drops and reorder alone scheduled %d events", n, len(got))
 		}
 	}
-	if got := schedule(1, 5, 20*time.Second, faultSet{drops: true}); len(got) != 0 {
-		t.Fatalf("drops alone scheduled %d events", len(got))
+}
+
+// replay walks a schedule and calls check after each event with the
+// servers that are down and the partition groups, after checking that the
+// events are in order, within the run, and crash only servers that are up
+// and restart only servers that are down. It returns the number of
+// partitions and crashes.
+func replay(t *testing.T, events []faultEvent, servers int, length time.Duration,
+	check func(e faultEvent, down map[int]bool, group []int)) (partitions, crashes int) {
+	t.Helper()
+	down := map[int]bool{}
+	group := make([]int, servers)
+	var last time.Duration
+	for _, e := range events {
+		if e.at < last || e.at >= length {
+			t.Fatalf("event %v out of order or past the end", e)
+		}
+		last = e.at
+		switch e.kind {
+		case doCrash:
+			crashes++
+			if down[e.server] {
+				t.Fatalf("%v crashes a server that is down", e)
+			}
+			down[e.server] = true
+		case doRestart:
+			if !down[e.server] {
+				t.Fatalf("%v restarts a server that is up", e)
+			}
+			delete(down, e.server)
+		case doPartition:
+			partitions++
+			if len(e.group) != servers {
+				t.Fatalf("partition %v for %d servers", e.group, servers)
+			}
+			copy(group, e.group)
+		}
+		check(e, down, group)
+	}
+	return partitions, crashes
+}
+
+// connectedMajority reports whether more than half of the servers are up
+// and in one group.
+func connectedMajority(down map[int]bool, group []int) bool {
+	upIn := map[int]int{}
+	for s, g := range group {
+		if !down[s] {
+			upIn[g]++
+		}
+	}
+	for _, n := range upIn {
+		if 2*n > len(group) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMinorityNemesisAlwaysLeavesAConnectedMajority checks the default
+// schedule: at every moment the servers crashed or cut off are a minority,
+// and yet faults are frequent and sometimes use up the whole minority.
+func TestMinorityNemesisAlwaysLeavesAConnectedMajority(t *testing.T) {
+	all := faultSet{true, true, true, true}
+	for _, servers := range []int{1, 2, 3, 4, 5, 7} {
+		usedUp := false
+		for seed := uint64(0); seed < 100; seed++ {
+			events := schedule(seed, servers, 20*time.Second, all, minorityNemesis)
+			partitions, crashes := replay(t, events, servers, 20*time.Second, func(e faultEvent, down map[int]bool, group []int) {
+				out := 0
+				for s := range group {
+					if down[s] || group[s] != 0 {
+						out++
+					}
+				}
+				if !connectedMajority(down, group) || out > (servers-1)/2 {
+					t.Fatalf("seed %d, %d servers: after %v, down %v and groups %v leave no connected majority",
+						seed, servers, e, down, group)
+				}
+				if out == (servers-1)/2 && len(down) > 0 && out > len(down) {
+					usedUp = true // crashes and a partition together
+				}
+			})
+			if servers >= 3 && (partitions < 10 || crashes < 3) {
+				t.Fatalf("seed %d, %d servers: only %d partitions and %d crashes in 20 s", seed, servers, partitions, crashes)
+			}
+			if servers <= 2 && len(events) > 0 {
+				t.Fatalf("seed %d, %d servers: %d events, but any fault takes out the majority", seed, servers, len(events))
+			}
+		}
+		if servers >= 5 && !usedUp {
+			t.Fatalf("%d servers: in 100 seeds, crashes and partitions never together took out the whole minority", servers)
+		}
+	}
+}
+
+// TestHarshNemesisSometimesLeavesNoMajority checks the harsher schedule:
+// crashes and partitions each spare a majority, but together often do not.
+func TestHarshNemesisSometimesLeavesNoMajority(t *testing.T) {
+	all := faultSet{true, true, true, true}
+	for _, servers := range []int{3, 5, 7} {
+		runsWithout := 0
+		for seed := uint64(0); seed < 50; seed++ {
+			events := schedule(seed, servers, 20*time.Second, all, harshNemesis)
+			without := false
+			partitions, crashes := replay(t, events, servers, 20*time.Second, func(e faultEvent, down map[int]bool, group []int) {
+				if len(down) > (servers-1)/2 {
+					t.Fatalf("seed %d: %d of %d servers down at %v", seed, len(down), servers, e.at)
+				}
+				cut := 0
+				for _, g := range group {
+					cut += g
+				}
+				if 2*cut > servers {
+					t.Fatalf("seed %d: partition %v cuts off a majority", seed, group)
+				}
+				if !connectedMajority(down, group) {
+					without = true
+				}
+			})
+			if partitions < 10 || crashes < 5 {
+				t.Fatalf("seed %d, %d servers: only %d partitions and %d crashes in 20 s", seed, servers, partitions, crashes)
+			}
+			if without {
+				runsWithout++
+			}
+		}
+		if runsWithout < 25 {
+			t.Fatalf("%d servers: only %d of 50 harsh schedules ever left no connected majority", servers, runsWithout)
+		}
 	}
 }
 
@@ -179,7 +273,29 @@ func TestEachFaultKindGivesALinearizableConsistentRun(t *testing.T) {
 			if info, err := os.Stat(html); err != nil || info.Size() == 0 {
 				t.Fatalf("visualization not written: %v", err)
 			}
+			if whole := sum.Ops+sum.OpenOps <= defaultHTMLOps; whole != strings.HasPrefix(sum.HTMLShows, "the whole history") {
+				t.Fatalf("a run of %d operations: the visualization shows %q", sum.Ops+sum.OpenOps, sum.HTMLShows)
+			}
+			checkAvailability(t, &sum, 3)
 		})
+	}
+}
+
+// checkAvailability checks that a summary's availability figures agree
+// with each other and with a run of about length seconds, and logs them.
+func checkAvailability(t *testing.T, sum *summary, length float64) {
+	t.Helper()
+	a := sum.Availability
+	t.Logf("faults %s: majority %.2f s, leaderless %.3f s in %d stretches, longest %.0f ms at %.2f s, %.0f ops/s with a majority (%d ops)",
+		sum.Config.Faults, a.MajoritySeconds, a.LeaderlessSeconds, a.LeaderlessStretches, a.LongestLeaderlessMs,
+		a.LongestAtSeconds, a.OpsPerSecond, a.OpsWithMajority)
+	if a.MajoritySeconds <= 0 || a.MajoritySeconds > length+0.5 || a.LeaderlessSeconds > a.MajoritySeconds ||
+		a.LongestLeaderlessMs > 1000*a.LeaderlessSeconds+1e-6 || (a.LeaderlessSeconds > 0) != (a.LeaderlessStretches > 0) ||
+		a.OpsWithMajority > sum.Ops || a.SampleMs != 10 {
+		t.Fatalf("inconsistent availability figures: %+v", a)
+	}
+	if sum.Config.Nemesis == "minority" && a.MajoritySeconds < length-0.5 {
+		t.Fatalf("the minority nemesis left a connected majority for only %.2f s of %.0f", a.MajoritySeconds, length)
 	}
 }
 

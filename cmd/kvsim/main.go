@@ -5,15 +5,16 @@
 // clients against it while injecting faults (a lossy network, partitions,
 // crashes and restarts, reordered replies), records every operation with its
 // call and return time, and checks the whole history with porcupine against
-// the key/value model. It writes an HTML visualization of the history.
+// the key/value model. It measures how available the service stayed, and
+// writes an HTML visualization of the history.
 //
 // Usage:
 //
 //	go run ./cmd/kvsim [flags]
 //
-// With no flags: 5 servers, 8 clients, 20 seconds, all faults, maxraftstate
-// 1000, 5 keys, a random seed (printed, so a run's fault schedule can be
-// repeated with -seed).
+// With no flags: 5 servers, 8 clients, 20 seconds, all faults on the
+// minority schedule, maxraftstate 1000, 5 keys, a random seed (printed, so
+// a run's fault schedule can be repeated with -seed).
 //
 // Flags:
 //
@@ -21,18 +22,97 @@
 //	-clients N         number of concurrent clients (default 8)
 //	-duration D        how long clients run (default 20s)
 //	-faults LIST       comma-separated: none, drops, partitions, crashes, reorder, all (default all)
+//	-nemesis NAME      how partitions and crashes combine: minority or harsh (default minority)
 //	-maxraftstate N    snapshot when the persisted Raft state nears N bytes; -1 never (default 1000)
 //	-keys N            number of distinct keys (default 5)
 //	-seed N            seed of the fault schedule and the clients' choices (default random)
 //	-html PATH         where to write the visualization (default a file in the temp directory)
+//	-html-ops N        show at most about N operations in the visualization (default 10000)
+//	-html-at D         centre the visualization's window at D since the start (default: the slowest operation)
 //	-json              print the summary as JSON on stdout (status lines go to stderr)
 //	-check-timeout D   give up the linearizability check after D (default 1m; 0 means none)
 //
-// While it runs, kvsim prints a status line a second. At the end it prints a
-// summary (operations, latency, RPCs, leader changes, snapshots, largest
-// persisted Raft state), the verdict `linearizable: yes`, `no` or
-// `unknown (timed out)`, and the path of the visualization. Ctrl-C stops the
-// run early; what ran is still summarized and checked.
+// # Faults
+//
+// drops makes the network unreliable: each request is delayed up to 27 ms,
+// and one request in ten and one reply in ten are lost. reorder holds about
+// two replies in three back 200 ms to 2.2 s, so that they arrive long after
+// later ones (the course's long reordering). partitions and crashes follow a schedule drawn from the
+// seed: a new partition about every second (0.5 to 1.5 s), a crash about
+// every two seconds (1 to 3 s), each crashed server restarting from its
+// persisted state 0.5 to 2 s later.
+//
+// The default schedule, -nemesis minority, keeps a connected majority at
+// every moment, as Jepsen's nemeses isolate or kill a minority: the
+// servers that are crashed or cut off are together at most a minority (two
+// of five). A partition heals the network one time in four; otherwise it
+// cuts off one to that many servers, counting the crashed ones, which
+// restart cut off if it has not healed by then. A crash picks a server that
+// is up, or, when the minority is used up, one that is cut off. So the
+// service can always make progress, and how quickly it does is what the run
+// measures. With fewer than three servers no partition or crash spares a
+// majority, and none is scheduled.
+//
+// -nemesis harsh draws partitions and crashes independently. Each alone
+// spares a majority (at most a minority crashed; each partition cuts off a
+// minority), but together they often leave none: with five servers, two
+// crashed and two others cut off. Most runs spend seconds so.
+//
+// # What a run reports
+//
+// While it runs, kvsim prints a status line a second: the time, the
+// operations completed and their rate, the leader and its term, and which
+// servers are crashed or cut off from the largest group. At the end it
+// prints a summary:
+//
+//	operations     1234 (get 490, put 370, append 374), 61/s; 0 still open at the end
+//	latency        p50 9.90 ms, p99 2101.33 ms, max 3500.12 ms
+//	availability   a connected majority for 20.0 s: no leader for 1.31 s of it in 4 stretches, the longest 620 ms (from 7.4 s); 61 ops/s
+//	network        41234 RPCs, 5.1 MiB
+//	raft           5 leader changes, 118 snapshots taken, 3 installed, largest persisted state 1.4 KiB
+//	linearizable: yes (checked in 0.02 s)
+//	visualization: /tmp/kvsim-42.html
+//	  (the whole history: 1234 operations on 5 keys)
+//
+// The availability line is what users care about. kvsim samples the
+// cluster every 10 ms while the faults run. A connected majority exists
+// when more than half of the servers are up and in one partition group (the
+// network may still drop and delay their messages). A leader is a server
+// that believes it leads term T and has a majority of all servers, itself
+// included, up, in its group and at term T: servers that accept its
+// AppendEntries, so it can commit. (A leader cut off from the majority, or
+// whose followers have moved to a higher term, does not count.) The line
+// gives the time with a connected majority, how much of it passed without
+// a leader, in how many stretches, the longest stretch (to about 10 ms) and
+// when it began, and the operations per second that completed while a
+// connected majority existed. Time without a connected majority is not
+// counted: no Raft could serve then. -json gives the same figures under
+// "availability".
+//
+// To repeat the measurements per kind of fault (medians over five seeds of
+// 20 s runs, against the targets of the project's issue 11):
+//
+//	go test ./cmd/kvsim -run TestAvailabilityTargets -v -timeout 30m -kvsim.targets
+//
+// # The visualization
+//
+// The HTML page (porcupine's) shows each client as a row and each
+// operation as a bar from call to return, one key at a time, with the
+// linearization the checker found or, for a history that is not
+// linearizable, how far it got. A page opens in a browser in a second or
+// two with up to about 10,000 operations (about 1.6 MB), but a run
+// without faults completes tens of thousands a second. So the page shows
+// the whole history only up to -html-ops operations. Beyond that, a
+// linearizable history is shown in a window of about -html-ops operations
+// around the slowest operation (or -html-at), each key's part starting at
+// a Put that no other write overlapped, so that the key's value is known
+// there; a history that is not linearizable is shown for the keys that are
+// not, in full if they fit, otherwise each from the latest such Put to the
+// first point at which it is already not linearizable. A banner at the top
+// of the page says what it shows and what it leaves out; so does the
+// summary.
+//
+// Ctrl-C stops the run early; what ran is still summarized and checked.
 //
 // Exit status: 0 when the history is linearizable, 1 when it is not, 2 on
 // bad flags or when the cluster never elects a leader, 3 when the check
@@ -79,8 +159,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.json {
 		status = stderr // stdout carries only the JSON
 	}
-	fmt.Fprintf(status, "kvsim: %d servers, %d clients, %v, faults %s, maxraftstate %d, %d keys, seed %d\n",
-		cfg.servers, cfg.clients, cfg.duration, cfg.faults, cfg.maxraftstate, cfg.keys, cfg.seed)
+	fmt.Fprintf(status, "kvsim: %d servers, %d clients, %v, faults %s, nemesis %s, maxraftstate %d, %d keys, seed %d\n",
+		cfg.servers, cfg.clients, cfg.duration, cfg.faults, cfg.nemesis, cfg.maxraftstate, cfg.keys, cfg.seed)
 	sum, err := simulate(ctx, cfg, status, isTerminal(status))
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsim: %v\n", err)
@@ -103,18 +183,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+const usageText = `Usage: go run ./cmd/kvsim [flags]
+
+Runs kvraft servers and clients on a simulated network under faults, checks
+every answer for linearizability, measures availability and writes an HTML
+visualization.
+
+Faults: drops (lossy, delayed network), reorder (replies held back up to
+2.2 s), partitions (a new one about every second) and crashes (about every
+two seconds, each server back 0.5-2 s later). The default -nemesis minority
+keeps a connected majority at every moment: crashed and cut-off servers are
+together a minority. -nemesis harsh draws partitions and crashes
+independently, so together they often leave no connected majority.
+
+Availability: time with a connected majority (more than half the servers up
+and in one group), how much of it had no leader (a server leading term T
+with a majority up, connected and at term T), the longest such stretch, and
+operations per second while a majority was connected. 'go doc ./cmd/kvsim'
+says more.
+
+Flags:
+`
+
 // parseFlags reads and checks the command line. Errors name the flag.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("kvsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
 	servers := fs.Int("servers", 5, "number of kvraft servers (1-15)")
 	clients := fs.Int("clients", 8, "number of concurrent clients")
 	duration := fs.Duration("duration", 20*time.Second, "how long the clients run")
 	faults := fs.String("faults", "all", "faults to inject: comma-separated none, drops, partitions, crashes, reorder, all")
+	nemesisName := fs.String("nemesis", "minority", "how partitions and crashes combine: minority (a connected majority always remains) or harsh (independent: often none remains)")
 	maxraftstate := fs.Int("maxraftstate", 1000, "snapshot when the persisted Raft state nears this many bytes; -1 never")
 	keys := fs.Int("keys", 5, "number of distinct keys")
 	seed := fs.Uint64("seed", 0, "seed of the fault schedule and the clients' choices (default random)")
 	html := fs.String("html", "", "where to write the HTML visualization (default: the temp directory)")
+	htmlOps := fs.Int("html-ops", defaultHTMLOps, "show at most about this many operations in the visualization")
+	htmlAt := fs.Duration("html-at", 0, "centre the visualization's window on this time since the start (default: the slowest operation)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
 	checkTimeout := fs.Duration("check-timeout", time.Minute, "give up the linearizability check after this; 0 means never")
 	if err := fs.Parse(args); err != nil {
@@ -134,6 +243,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		keys:           *keys,
 		seed:           *seed,
 		htmlPath:       *html,
+		htmlOps:        *htmlOps,
+		htmlAt:         *htmlAt,
 		json:           *asJSON,
 		checkTimeout:   *checkTimeout,
 		electionWait:   defaultElectionWait,
@@ -151,6 +262,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		err = fmt.Errorf("-maxraftstate %d: want a positive number of bytes, or -1 for no snapshots", cfg.maxraftstate)
 	case cfg.keys < 1:
 		err = fmt.Errorf("-keys %d: want at least 1", cfg.keys)
+	case cfg.htmlOps < 1:
+		err = fmt.Errorf("-html-ops %d: want at least 1", cfg.htmlOps)
+	case set["html-at"] && cfg.htmlAt < 0:
+		err = fmt.Errorf("-html-at %v: want a time since the start, such as 12s", cfg.htmlAt)
 	case cfg.checkTimeout < 0:
 		err = fmt.Errorf("-check-timeout %v: want 0 (none) or a positive duration", cfg.checkTimeout)
 	}
@@ -159,6 +274,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.faults, err = parseFaults(*faults); err != nil {
 		return config{}, fmt.Errorf("-faults: %v", err)
+	}
+	if !set["html-at"] {
+		cfg.htmlAt = -1 // the slowest operation
+	}
+	if cfg.nemesis, err = parseNemesis(*nemesisName); err != nil {
+		return config{}, fmt.Errorf("-nemesis: %v", err)
 	}
 	if !set["seed"] {
 		cfg.seed = rand.Uint64() >> 1 // keep it readable as a positive int64 too

@@ -11,7 +11,8 @@ import (
 	"6.5840/porcupine"
 )
 
-// monitor prints the status line and counts leader changes.
+// monitor samples the cluster's availability and prints the status line.
+// One goroutine (drive's) uses it.
 type monitor struct {
 	c          *cluster
 	hist       *history
@@ -19,13 +20,11 @@ type monitor struct {
 	out        io.Writer
 	isTerminal bool
 	interval   time.Duration
+	avail      *availability
 
-	lastDone      int64
-	lastTime      time.Time
-	lastLeader    int
-	lastTerm      int
-	leaderChanges int
-	printed       bool // a status line is on the terminal, unfinished
+	lastDone int64
+	lastTime time.Time
+	printed  bool // a status line is on the terminal, unfinished
 }
 
 func newMonitor(c *cluster, hist *history, cfg config, out io.Writer, isTerminal bool) *monitor {
@@ -34,21 +33,18 @@ func newMonitor(c *cluster, hist *history, cfg config, out io.Writer, isTerminal
 		interval = time.Second
 	}
 	return &monitor{c: c, hist: hist, cfg: cfg, out: out, isTerminal: isTerminal,
-		interval: interval, lastTime: hist.start, lastLeader: -1}
+		interval: interval, lastTime: hist.start, avail: newAvailability()}
 }
 
-// watchLeader notes a change of leader (a new leader, or a new term).
-func (m *monitor) watchLeader() {
-	st := m.c.observe()
-	if st.leader < 0 {
-		return
-	}
-	if st.leader != m.lastLeader || st.term != m.lastTerm {
-		if m.lastLeader >= 0 {
-			m.leaderChanges++
-		}
-		m.lastLeader, m.lastTerm = st.leader, st.term
-	}
+// sample looks at the cluster now and adds what it sees to the figures.
+func (m *monitor) sample() {
+	s := assess(m.c.views())
+	m.avail.add(time.Since(m.hist.start), s)
+}
+
+// finish ends the measurement: faults stop now.
+func (m *monitor) finish() {
+	m.avail.finish(time.Since(m.hist.start))
 }
 
 // print writes one status line: rewritten in place on a terminal, a plain
@@ -60,8 +56,11 @@ func (m *monitor) print() {
 	m.lastDone, m.lastTime = done, now
 	st := m.c.observe()
 	leader := "none"
-	if st.leader >= 0 {
+	switch {
+	case st.leader >= 0:
 		leader = fmt.Sprintf("S%d term %d", st.leader, st.term)
+	case !st.majority:
+		leader = "none (no connected majority)"
 	}
 	line := fmt.Sprintf("%4.0fs/%.0fs  ops %d  ops/s %.0f  leader %s  crashed %s  cut off %s",
 		now.Sub(m.hist.start).Seconds(), m.cfg.duration.Seconds(), done, rate, leader,
@@ -95,26 +94,41 @@ func serverList(ids []int) string {
 
 // summary is what kvsim reports at the end, also as JSON with -json.
 type summary struct {
-	Config       configSummary  `json:"config"`
-	Interrupted  bool           `json:"interrupted"`
-	Seconds      float64        `json:"seconds"`
-	Ops          int            `json:"ops"`
-	OpsByKind    map[string]int `json:"ops_by_kind"`
-	OpenOps      int            `json:"open_ops"`
-	OpsPerSecond float64        `json:"ops_per_second"`
-	LatencyP50   float64        `json:"latency_p50_ms"`
-	LatencyP99   float64        `json:"latency_p99_ms"`
-	LatencyMax   float64        `json:"latency_max_ms"`
-	RPCs         int            `json:"rpcs"`
-	Bytes        int64          `json:"bytes"`
-	LeaderChange int            `json:"leader_changes"`
-	SnapsTaken   int            `json:"snapshots_taken"`
-	SnapsInstall int            `json:"snapshots_installed"`
-	MaxRaftState int            `json:"max_raft_state_bytes"`
-	Linearizable string         `json:"linearizable"`
-	CheckSeconds float64        `json:"check_seconds"`
-	HTML         string         `json:"html,omitempty"`
-	HTMLError    string         `json:"html_error,omitempty"`
+	Config       configSummary       `json:"config"`
+	Interrupted  bool                `json:"interrupted"`
+	Seconds      float64             `json:"seconds"`
+	Ops          int                 `json:"ops"`
+	OpsByKind    map[string]int      `json:"ops_by_kind"`
+	OpenOps      int                 `json:"open_ops"`
+	OpsPerSecond float64             `json:"ops_per_second"`
+	LatencyP50   float64             `json:"latency_p50_ms"`
+	LatencyP99   float64             `json:"latency_p99_ms"`
+	LatencyMax   float64             `json:"latency_max_ms"`
+	Availability availabilitySummary `json:"availability"`
+	RPCs         int                 `json:"rpcs"`
+	Bytes        int64               `json:"bytes"`
+	LeaderChange int                 `json:"leader_changes"`
+	SnapsTaken   int                 `json:"snapshots_taken"`
+	SnapsInstall int                 `json:"snapshots_installed"`
+	MaxRaftState int                 `json:"max_raft_state_bytes"`
+	Linearizable string              `json:"linearizable"`
+	CheckSeconds float64             `json:"check_seconds"`
+	HTML         string              `json:"html,omitempty"`
+	HTMLShows    string              `json:"html_shows,omitempty"` // what the visualization shows, and what it leaves out
+	HTMLError    string              `json:"html_error,omitempty"`
+}
+
+// availabilitySummary is what the run measured of availability while the
+// faults ran (see availability.go for the definitions).
+type availabilitySummary struct {
+	MajoritySeconds     float64 `json:"majority_seconds"`              // time with a majority up and connected
+	LeaderlessSeconds   float64 `json:"leaderless_seconds"`            // of which without a leader
+	LongestLeaderlessMs float64 `json:"longest_leaderless_ms"`         // the longest such stretch
+	LongestAtSeconds    float64 `json:"longest_leaderless_at_seconds"` // when it began, since the start
+	LeaderlessStretches int     `json:"leaderless_stretches"`          // how many stretches
+	OpsWithMajority     int     `json:"ops_with_majority"`             // operations that completed with a majority up and connected
+	OpsPerSecond        float64 `json:"ops_per_second_with_majority"`  // their rate over MajoritySeconds
+	SampleMs            float64 `json:"sample_ms"`                     // the sampling interval
 }
 
 // configSummary echoes the run's settings.
@@ -123,6 +137,7 @@ type configSummary struct {
 	Clients      int    `json:"clients"`
 	Duration     string `json:"duration"`
 	Faults       string `json:"faults"`
+	Nemesis      string `json:"nemesis"`
 	MaxRaftState int    `json:"maxraftstate"`
 	Keys         int    `json:"keys"`
 	Seed         uint64 `json:"seed"`
@@ -130,11 +145,11 @@ type configSummary struct {
 
 func describe(cfg config) configSummary {
 	return configSummary{Servers: cfg.servers, Clients: cfg.clients, Duration: cfg.duration.String(),
-		Faults: cfg.faults.String(), MaxRaftState: cfg.maxraftstate, Keys: cfg.keys, Seed: cfg.seed}
+		Faults: cfg.faults.String(), Nemesis: cfg.nemesis.String(), MaxRaftState: cfg.maxraftstate, Keys: cfg.keys, Seed: cfg.seed}
 }
 
 func (s *summary) fill(completed []porcupine.Operation, open int, elapsed time.Duration,
-	rpcs int, bytes int64, leaderChanges int, st clusterState) {
+	rpcs int, bytes int64, st clusterState) {
 	s.Seconds = elapsed.Seconds()
 	s.Ops = len(completed)
 	s.OpenOps = open
@@ -156,13 +171,34 @@ func (s *summary) fill(completed []porcupine.Operation, open int, elapsed time.D
 		s.LatencyMax = ms(lat[len(lat)-1])
 	}
 	s.RPCs, s.Bytes = rpcs, bytes
-	s.LeaderChange = leaderChanges
 	s.SnapsTaken, s.SnapsInstall = st.taken, st.install
 	s.MaxRaftState = st.maxState
 }
 
 // writeText prints the summary for a person. The run's settings were
 // printed when it started.
+// fillAvailability fills in the availability figures, and the leader
+// changes, from what the monitor measured.
+func (s *summary) fillAvailability(a *availability, completed []porcupine.Operation) {
+	returns := make([]time.Duration, len(completed))
+	for i, op := range completed {
+		returns[i] = time.Duration(op.Return)
+	}
+	s.LeaderChange = a.changes
+	s.Availability = availabilitySummary{
+		MajoritySeconds:     a.majority.Seconds(),
+		LeaderlessSeconds:   a.leaderless.Seconds(),
+		LongestLeaderlessMs: float64(a.longest) / float64(time.Millisecond),
+		LongestAtSeconds:    a.longestAt.Seconds(),
+		LeaderlessStretches: a.stretches,
+		OpsWithMajority:     a.during(returns),
+		SampleMs:            float64(sampleInterval) / float64(time.Millisecond),
+	}
+	if a.majority > 0 {
+		s.Availability.OpsPerSecond = float64(s.Availability.OpsWithMajority) / a.majority.Seconds()
+	}
+}
+
 func (s *summary) writeText(w io.Writer) {
 	if s.Interrupted {
 		fmt.Fprintf(w, "interrupted after %.1f s: summarizing what ran\n", s.Seconds)
@@ -170,12 +206,15 @@ func (s *summary) writeText(w io.Writer) {
 	fmt.Fprintf(w, "operations     %d (get %d, put %d, append %d), %.0f/s; %d still open at the end\n",
 		s.Ops, s.OpsByKind["get"], s.OpsByKind["put"], s.OpsByKind["append"], s.OpsPerSecond, s.OpenOps)
 	fmt.Fprintf(w, "latency        p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", s.LatencyP50, s.LatencyP99, s.LatencyMax)
+	a := s.Availability
+	fmt.Fprintf(w, "availability   a connected majority for %.1f s: no leader for %.2f s of it in %d stretches, the longest %.0f ms (from %.1f s); %.0f ops/s\n",
+		a.MajoritySeconds, a.LeaderlessSeconds, a.LeaderlessStretches, a.LongestLeaderlessMs, a.LongestAtSeconds, a.OpsPerSecond)
 	fmt.Fprintf(w, "network        %d RPCs, %s\n", s.RPCs, byteSize(s.Bytes))
 	fmt.Fprintf(w, "raft           %d leader changes, %d snapshots taken, %d installed, largest persisted state %s\n",
 		s.LeaderChange, s.SnapsTaken, s.SnapsInstall, byteSize(int64(s.MaxRaftState)))
 	fmt.Fprintf(w, "linearizable: %s (checked in %.2f s)\n", s.Linearizable, s.CheckSeconds)
 	if s.HTML != "" {
-		fmt.Fprintf(w, "visualization: %s\n", s.HTML)
+		fmt.Fprintf(w, "visualization: %s\n  (%s)\n", s.HTML, s.HTMLShows)
 	} else if s.HTMLError != "" {
 		fmt.Fprintf(w, "visualization not written: %s\n", s.HTMLError)
 	}

@@ -21,15 +21,19 @@ type config struct {
 	clients      int
 	duration     time.Duration
 	faults       faultSet
+	nemesis      nemesis
 	maxraftstate int
 	keys         int
 	seed         uint64
-	htmlPath     string // "" : a file named after the seed in the temp directory
+	htmlPath     string        // "" : a file named after the seed in the temp directory
+	htmlOps      int           // the most operations the visualization shows, about
+	htmlAt       time.Duration // the moment its window centres on; <0: the slowest operation
 	json         bool
 	checkTimeout time.Duration
 
 	// Not flags: for tests.
 	staleRead      bool          // plant one stale read (see client.serveStaleRead)
+	events         []faultEvent  // the fault schedule, instead of schedule's
 	electionWait   time.Duration // how long to wait for a first leader
 	statusInterval time.Duration
 }
@@ -78,7 +82,10 @@ func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool
 
 	sum := &summary{Config: describe(cfg)}
 	mon := newMonitor(c, hist, cfg, status, isTerminal)
-	events := schedule(cfg.seed, cfg.servers, cfg.duration, cfg.faults)
+	events := cfg.events
+	if events == nil {
+		events = schedule(cfg.seed, cfg.servers, cfg.duration, cfg.faults, cfg.nemesis)
+	}
 	interrupted := drive(ctx, c, hist, events, cfg.duration, mon)
 	sum.Interrupted = interrupted
 
@@ -97,7 +104,8 @@ func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool
 
 	completed, openWrites, open := hist.finish()
 	st := c.observe()
-	sum.fill(completed, open, time.Since(hist.start), c.net.GetTotalCount(), c.net.GetTotalBytes(), mon.leaderChanges, st)
+	sum.fill(completed, open, time.Since(hist.start), c.net.GetTotalCount(), c.net.GetTotalBytes(), st)
+	sum.fillAvailability(mon.avail, completed)
 	ops := append(completed, openWrites...)
 
 	path := cfg.htmlPath
@@ -115,10 +123,12 @@ func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool
 	default:
 		sum.Linearizable = "unknown (timed out)"
 	}
-	if err := porcupine.VisualizePath(models.KvModel, info, path); err != nil {
+	shows, err := visualize(ops, res, info, vizOptions{maxOps: cfg.htmlOps, at: cfg.htmlAt,
+		timeout: cfg.checkTimeout, completed: len(completed)}, path)
+	if err != nil {
 		sum.HTMLError = err.Error()
 	} else {
-		sum.HTML = path
+		sum.HTML, sum.HTMLShows = path, shows
 	}
 	return sum, nil
 }
@@ -130,10 +140,12 @@ func drive(ctx context.Context, c *cluster, hist *history, events []faultEvent, 
 	defer end.Stop()
 	tick := time.NewTicker(mon.interval)
 	defer tick.Stop()
-	watch := time.NewTicker(100 * time.Millisecond) // leader changes
-	defer watch.Stop()
+	sampler := time.NewTicker(sampleInterval)
+	defer sampler.Stop()
 	next := time.NewTimer(0)
 	defer next.Stop()
+	mon.sample()
+	defer mon.finish()
 	for {
 		if len(events) > 0 {
 			next.Reset(events[0].at - time.Since(hist.start))
@@ -145,13 +157,14 @@ func drive(ctx context.Context, c *cluster, hist *history, events []faultEvent, 
 			return false
 		case <-tick.C:
 			mon.print()
-		case <-watch.C:
-			mon.watchLeader()
+		case <-sampler.C:
+			mon.sample()
 		case <-next.C:
 			for len(events) > 0 && events[0].at <= time.Since(hist.start) {
 				apply(c, events[0])
 				events = events[1:]
 			}
+			mon.sample() // the moment the faults changed
 		}
 	}
 }
