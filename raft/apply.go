@@ -4,6 +4,8 @@ package raft
 // Servers: "If commitIndex > lastApplied: increment lastApplied, apply
 // log[lastApplied] to state machine").
 
+import "fmt"
+
 // applier delivers committed entries, and snapshots installed by the leader,
 // on applyCh in index order, each exactly once. It copies what it will send
 // while holding rf.mu and sends without it, so the service may call into Raft
@@ -47,15 +49,26 @@ func (rf *Raft) takeApplyBatchLocked(batch []ApplyMsg) []ApplyMsg {
 			SnapshotIndex: rf.log.snapshotIndex,
 		})
 		rf.debugf(tApply, "delivering snapshot through %d", rf.log.snapshotIndex)
-		rf.lastApplied = rf.log.snapshotIndex
+		rf.setLastAppliedLocked(rf.log.snapshotIndex)
 		return batch
 	}
 	from, to := rf.lastApplied+1, min(rf.commitIndex, rf.lastApplied+maxApplyBatch)
 	for i := from; i <= to; i++ {
 		batch = append(batch, ApplyMsg{CommandValid: true, Command: rf.log.at(i).Command, CommandIndex: i})
 	}
-	rf.lastApplied = to
+	rf.setLastAppliedLocked(to)
 	return batch
+}
+
+// setLastAppliedLocked advances lastApplied to index. lastApplied never
+// decreases (each message is delivered once, in order): a caller that would
+// lower it is broken.
+func (rf *Raft) setLastAppliedLocked(index int) {
+	if index < rf.lastApplied {
+		panic(fmt.Sprintf("raft: S%d T%d: invariant lastApplied never decreases violated: %d -> %d",
+			rf.me, rf.currentTerm, rf.lastApplied, index))
+	}
+	rf.lastApplied = index
 }
 
 // deliver sends msg on applyCh unless the peer is killed first; it reports

@@ -53,17 +53,35 @@
 //
 // The Example shows a whole cluster of three peers in one program.
 //
+// # Beyond Figure 2
+//
+// Elections follow Ongaro's thesis where the paper is silent: a peer asks
+// for pre-votes before it raises its term (section 9.6), so a peer that was
+// cut off and comes back never disrupts a working cluster; a peer that
+// hears from a leader ignores other candidates for a while (4.2.3); a
+// leader that cannot reach a majority steps down (6.2); a vote counts for
+// its term however late it arrives, and the election timeout doubles (up
+// to 4x) after rounds that fail in a row, so elections converge when the
+// network holds replies back longer than a round. The leader treats each
+// follower as a small state machine: probing for where the logs match,
+// replicating, or sending a snapshot (progress.go). Requests that no
+// correct peer could send are refused before they change anything
+// (validate.go), and broken invariants stop the peer with a message naming
+// them (checkInvariantsLocked; set RAFT_DEBUG=1, as our tests do, to check
+// the whole log after every change).
+//
 // # Goroutines
 //
 // Each peer runs these goroutines, all started by Make:
 //
 //   - the ticker (election.go) sleeps until the election deadline, which
 //     AppendEntries from the leader and granted votes push back, and then
-//     starts an election; a leader's ticker only checks back from time to
-//     time. It exits when Kill closes rf.done.
+//     starts a pre-vote round; a leader's ticker checks every heartbeat
+//     interval that it still hears from a majority (CheckQuorum). It exits
+//     when Kill closes rf.done.
 //   - one replicator per other peer (replication.go) sends that peer what
-//     needs: new entries, heartbeats, commit notices, retries of lost
-//     calls. (The reply to a batch in flight sends what accumulated
+//     it needs, as decideSend (progress.go) rules: new entries, the
+//     snapshot, heartbeats, commit notices, retries of lost calls. (The reply to a batch in flight sends what accumulated
 //     meanwhile itself, through the same replicateLocked.) It sleeps on a
 //     timer set to its next deadline and is woken early, through a channel
 //     of capacity one, by Start, when its peer takes office and after a
@@ -91,6 +109,10 @@
 //   - a short-lived goroutine per RequestVote (started by the ticker), and
 //     per AppendEntries or InstallSnapshot that found the sender busy: it
 //     makes the call, handles the reply and ends.
+//
+// A leader keeps at most maxInflightPerPeer calls in flight to each peer,
+// so a crashed peer, whose calls may take seconds to fail, costs a bounded
+// number of goroutines.
 //
 // After Kill, calls in progress handle nothing: they end when their Call
 // returns, which labrpc bounds.

@@ -87,7 +87,14 @@ func (l *raftLog) copyRange(from, to int) []LogEntry {
 }
 
 // append adds entries at the end of the log and returns the new last index.
+// It panics, naming the invariant, if the first new entry's term is lower
+// than the last entry's: the cheap half of the check that terms never
+// decrease (the caller vouches for the order among the new entries).
 func (l *raftLog) append(entries ...LogEntry) int {
+	if len(entries) > 0 && entries[0].Term < l.lastTerm() {
+		panic(fmt.Sprintf("raft: invariant log terms never decrease violated: entry %d of term %d after term %d",
+			l.lastIndex()+1, entries[0].Term, l.lastTerm()))
+	}
 	l.entries = append(l.entries, entries...)
 	return l.lastIndex()
 }
@@ -194,19 +201,50 @@ func (t *compactedTail) reset() {
 // truncates entries a later one delivered. It returns the index from which
 // entries were removed (0 if none were) and whether the log changed.
 func (l *raftLog) mergeFromLeader(prevIndex int, entries []LogEntry) (truncatedFrom int, changed bool) {
+	skip := 0 // entries already in the log, matching
+	for skip < len(entries) && prevIndex+1+skip <= l.lastIndex() && l.term(prevIndex+1+skip) == entries[skip].Term {
+		skip++
+	}
+	if skip == len(entries) {
+		return 0, false
+	}
+	if index := prevIndex + 1 + skip; index <= l.lastIndex() {
+		l.truncateFrom(index)
+		truncatedFrom = index
+	}
+	l.append(entries[skip:]...)
+	return truncatedFrom, true
+}
+
+// firstConflict returns the index of the first entry of the log that
+// mergeFromLeader(prevIndex, entries) would delete, or 0 if it would
+// delete none.
+func (l *raftLog) firstConflict(prevIndex int, entries []LogEntry) int {
 	for i, e := range entries {
 		index := prevIndex + 1 + i
 		if index > l.lastIndex() {
-			l.append(entries[i:]...)
-			return truncatedFrom, true
+			return 0
 		}
 		if l.term(index) != e.Term {
-			l.truncateFrom(index)
-			l.append(entries[i:]...)
-			return index, true
+			return index
 		}
 	}
-	return 0, false
+	return 0
+}
+
+// checkTermsMonotonic returns an error naming the first entry whose term is
+// lower than the one before it (or than the snapshot's), or nil. It reads
+// the whole log: tests and RAFT_DEBUG=1 run it after every change (see
+// Raft.checkInvariantsLocked); append checks each new boundary always.
+func (l *raftLog) checkTermsMonotonic() error {
+	prev := l.snapshotTerm
+	for i, e := range l.entries {
+		if e.Term < prev {
+			return fmt.Errorf("entry %d has term %d after term %d", l.snapshotIndex+1+i, e.Term, prev)
+		}
+		prev = e.Term
+	}
+	return nil
 }
 
 // firstIndexOfTerm returns the first index in the log whose term is term,

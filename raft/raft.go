@@ -33,7 +33,8 @@ type ApplyMsg struct {
 type role int
 
 const (
-	follower role = iota
+	follower     role = iota
+	preCandidate      // asking for pre-votes, its term unchanged (thesis 9.6)
 	candidate
 	leader
 )
@@ -42,6 +43,8 @@ func (r role) String() string {
 	switch r {
 	case follower:
 		return "follower"
+	case preCandidate:
+		return "pre-candidate"
 	case candidate:
 		return "candidate"
 	case leader:
@@ -63,8 +66,23 @@ const (
 	// failureBackoff is how long a leader waits, after a call to a peer was
 	// lost, before sending what it carried again: long enough not to flood
 	// an unreachable peer, short enough that one lost message on an
-	// unreliable network costs little.
-	failureBackoff = 10 * time.Millisecond
+	// unreliable network costs little. Each further loss in a row doubles
+	// the wait, up to maxFailureBackoff: an unreachable peer costs a few
+	// calls a second, and one that comes back answers the next heartbeat,
+	// which ends the backoff.
+	failureBackoff    = 10 * time.Millisecond
+	maxFailureBackoff = 640 * time.Millisecond
+	// maxInflightPerPeer bounds the calls in flight to one peer, and so the
+	// goroutines and encoded arguments it can hold: a call to a crashed
+	// peer may take seconds to fail, and heartbeats go every 100 ms. With
+	// replies held back up to 2.2 s (the course's long reordering) about a
+	// dozen are in flight normally.
+	maxInflightPerPeer = 24
+	// maxProbeEntries bounds the entries an AppendEntries carries while the
+	// leader is still finding where a follower's log matches its own: a
+	// wrong guess wastes little. Once the logs match, batches carry up to
+	// maxEntriesPerAppend.
+	maxProbeEntries = 64
 	// commitNoticeDelay is how long a leader waits before telling followers
 	// of a new commitIndex in an AppendEntries of its own: a Start that
 	// follows the commit within this time carries the news for free, which
@@ -116,8 +134,13 @@ type Raft struct {
 	applyCond   *sync.Cond // on mu: wakes the applier
 
 	role             role
-	electionDeadline time.Time // a follower or candidate starts an election after it
-	votes            int       // votes received as candidate in currentTerm
+	electionDeadline time.Time // a follower or (pre-)candidate starts a round after it
+	failedElections  int       // rounds in a row that ended without a leader: backs off the timeout
+	round            uint64    // numbers pre-vote rounds, so late answers are not counted
+	preVotes         []bool    // preVotes[p]: p would vote for us, in this pre-vote round
+	votes            []bool    // votes[p]: p voted for us in currentTerm (valid while votedFor == me)
+	leaderHeardAt    time.Time // when the leader of currentTerm was last heard from; zero: not in this term
+	leaderSince      time.Time // when this peer last took office
 
 	// Volatile state on leaders (Figure 2), reinitialized after election.
 	// Invariant, for each peer p other than me:
@@ -141,16 +164,6 @@ type Raft struct {
 	persistedBytes atomic.Int64
 	persistCount   atomic.Int64
 	debugTerm      atomic.Int64 // currentTerm, for debugf without mu
-}
-
-// peerProgress is the leader's record of what it has in flight to one peer.
-type peerProgress struct {
-	inflightSeq uint64    // the outstanding call carrying entries or a snapshot; 0: none
-	inflightAt  time.Time // when it was sent
-	lastSent    time.Time // when any AppendEntries or InstallSnapshot was last sent
-	sentCommit  int       // the largest leaderCommit sent so far (less one if it was lost)
-	retryAt     time.Time // after a lost call: nothing but heartbeats before then
-	heardAt     time.Time // when the peer last answered, in this term; zero: not yet
 }
 
 // Make creates a Raft peer. peers holds the RPC end points of all peers of the
@@ -183,6 +196,8 @@ func newRaft(peers []*labrpc.ClientEnd, me int, persister *Persister, applyCh ch
 		nextIndex:      make([]int, len(peers)),
 		matchIndex:     make([]int, len(peers)),
 		progress:       make([]peerProgress, len(peers)),
+		preVotes:       make([]bool, len(peers)),
+		votes:          make([]bool, len(peers)),
 		wakeReplicator: make([]chan struct{}, len(peers)),
 		sendq:          make([]chan func(bool), len(peers)),
 		senderIdle:     make([]bool, len(peers)),
@@ -233,6 +248,10 @@ func (rf *Raft) GetState() (int, bool) {
 // travels to the followers at once, with whatever else has accumulated, and if
 // it commits it comes out of applyCh at that index. There is no guarantee it
 // ever commits: the leader may lose its office first.
+//
+// Raft keeps command itself, not a copy: the caller must not change it (or
+// anything it points to) after Start. The leader hands the very same value
+// back on its applyCh; the other peers receive a labgob-decoded copy.
 func (rf *Raft) Start(command interface{}) (int, int, bool) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
@@ -290,9 +309,21 @@ func (rf *Raft) setTermLocked(term int) {
 	if term > rf.currentTerm {
 		rf.currentTerm = term
 		rf.votedFor = -1
+		rf.leaderHeardAt = time.Time{} // that was the leader of an earlier term
 		rf.persistDirty = true
 		rf.debugTerm.Store(int64(term))
 	}
+}
+
+// setCommitIndexLocked raises commitIndex to index and wakes the applier.
+// commitIndex never decreases: a caller that would lower it is broken.
+func (rf *Raft) setCommitIndexLocked(index int) {
+	if index < rf.commitIndex {
+		panic(fmt.Sprintf("raft: S%d T%d: invariant commitIndex never decreases violated: %d -> %d",
+			rf.me, rf.currentTerm, rf.commitIndex, index))
+	}
+	rf.commitIndex = index
+	rf.applyCond.Signal()
 }
 
 // becomeFollowerLocked adopts term (if later) and converts to follower
@@ -318,6 +349,8 @@ func (rf *Raft) becomeFollowerLocked(term int) {
 // No entry is appended: the course's tests expect none.
 func (rf *Raft) becomeLeaderLocked() {
 	rf.role = leader
+	rf.leaderSince = time.Now()
+	rf.failedElections = 0
 	rf.debugf(tRole, "leader (log through %d, term %d)", rf.log.lastIndex(), rf.log.lastTerm())
 	if rf.persistDirty {
 		rf.persistLocked()
@@ -325,16 +358,19 @@ func (rf *Raft) becomeLeaderLocked() {
 	for p := range rf.peers {
 		rf.nextIndex[p] = rf.log.lastIndex() + 1
 		rf.matchIndex[p] = 0
-		rf.progress[p] = peerProgress{sentCommit: rf.commitIndex}
+		// Calls of an earlier leadership may still be in flight: keep
+		// counting them.
+		rf.progress[p] = peerProgress{state: probing, sentCommit: rf.commitIndex, inflight: rf.progress[p].inflight}
 	}
 	rf.matchIndex[rf.me] = rf.log.lastIndex()
 	rf.wakeAllReplicatorsLocked()
 }
 
 // resetElectionTimerLocked picks a new random election deadline (section 5.2:
-// randomized election timeouts make split votes rare).
+// randomized election timeouts make split votes rare), backed off after
+// failed election rounds (see election.go).
 func (rf *Raft) resetElectionTimerLocked(now time.Time) {
-	rf.electionDeadline = now.Add(randomElectionTimeout())
+	rf.electionDeadline = now.Add(randomElectionTimeout(rf.failedElections))
 }
 
 // wakeReplicatorLocked wakes peer's replicator without blocking.
@@ -354,9 +390,16 @@ func (rf *Raft) wakeAllReplicatorsLocked() {
 	}
 }
 
+// fullChecks turns on the invariant checks that read the whole log (see
+// checkInvariantsLocked): on with RAFT_DEBUG=1, and in our own tests.
+var fullChecks atomic.Bool
+
+func init() { fullChecks.Store(debugEnabled) }
+
 // checkInvariantsLocked panics, naming the invariant, if the peer's state
 // breaks one of the invariants documented at the declarations. Handlers run
-// it before they return. Each check is O(1) per peer.
+// it before they return. Each check is O(1) per peer, but for those that
+// fullChecks turns on.
 func (rf *Raft) checkInvariantsLocked() {
 	fail := func(name string, format string, args ...any) {
 		panic(fmt.Sprintf("raft: S%d T%d: invariant %s violated: %s", rf.me, rf.currentTerm, name, fmt.Sprintf(format, args...)))
@@ -376,6 +419,11 @@ func (rf *Raft) checkInvariantsLocked() {
 	}
 	if len(l.entries) > 0 && l.entries[0].Term < l.snapshotTerm {
 		fail("log terms never decrease", "first entry term %d after snapshot term %d", l.entries[0].Term, l.snapshotTerm)
+	}
+	if fullChecks.Load() {
+		if err := l.checkTermsMonotonic(); err != nil {
+			fail("log terms never decrease", "%v", err)
+		}
 	}
 	if len(rf.tail.entries) > 0 && rf.tail.end != l.snapshotIndex {
 		fail("the compacted tail ends at the snapshot", "tail through %d, snapshot through %d", rf.tail.end, l.snapshotIndex)

@@ -5,6 +5,7 @@ package raft
 // backup of section 5.3) and the commit rule (Figure 2 and Figure 8).
 
 import (
+	"fmt"
 	"runtime"
 	"time"
 )
@@ -34,7 +35,8 @@ type AppendEntriesReply struct {
 }
 
 // AppendEntries is the AppendEntries RPC handler (Figure 2, AppendEntries RPC,
-// receiver implementation). The reply is sent only after the log and term it
+// receiver implementation). A malformed request is refused and changes
+// nothing (validate.go). The reply is sent only after the log and term it
 // depends on are saved.
 func (rf *Raft) AppendEntries(args *AppendEntriesArgs, reply *AppendEntriesReply) {
 	rf.mu.Lock()
@@ -42,15 +44,19 @@ func (rf *Raft) AppendEntries(args *AppendEntriesArgs, reply *AppendEntriesReply
 	if rf.killed() {
 		return // a crashed peer answers nothing; Term 0 marks the reply void
 	}
+	reply.Term = rf.currentTerm
+	if err := validateAppendEntries(args, len(rf.peers), rf.me); err != nil {
+		rf.debugf(tAppend, "refused malformed request: %v", err)
+		return
+	}
 	// Rule 1: reply false if term < currentTerm.
 	if args.Term < rf.currentTerm {
-		reply.Term = rf.currentTerm
 		return
 	}
 	// A current leader exists: follow it (a candidate steps down, section
 	// 5.2) and give it time before starting an election.
 	rf.becomeFollowerLocked(args.Term)
-	rf.resetElectionTimerLocked(time.Now())
+	rf.noteLeaderLocked(time.Now())
 	reply.Term = rf.currentTerm
 	rf.appendFromLeaderLocked(args, reply)
 	if rf.persistDirty {
@@ -63,9 +69,6 @@ func (rf *Raft) AppendEntries(args *AppendEntriesArgs, reply *AppendEntriesReply
 // a request of the current term.
 func (rf *Raft) appendFromLeaderLocked(args *AppendEntriesArgs, reply *AppendEntriesReply) {
 	prevIndex, prevTerm, entries := args.PrevLogIndex, args.PrevLogTerm, args.Entries
-	if prevIndex < 0 {
-		return // out of range: answered and ignored
-	}
 	lastNew := prevIndex + len(entries) // the index of the last new entry
 	// Entries up to the snapshot are committed, so they match the leader's
 	// (Leader Completeness): skip those and check against the snapshot's end.
@@ -87,7 +90,14 @@ func (rf *Raft) appendFromLeaderLocked(args *AppendEntriesArgs, reply *AppendEnt
 			args.LeaderId, prevIndex, prevTerm, reply.ConflictTerm, reply.ConflictIndex)
 		return
 	}
-	// Rules 3 and 4: delete a conflicting suffix, append what is new.
+	// Rules 3 and 4: delete a conflicting suffix, append what is new. A
+	// committed entry is never deleted (Leader Completeness, section 5.4):
+	// a leader that asks for it is broken, and so would we be if we obeyed.
+	if conflict := rf.log.firstConflict(prevIndex, entries); conflict != 0 && conflict <= rf.commitIndex {
+		panic(fmt.Sprintf("raft: S%d T%d: invariant committed entries are never truncated violated: S%d's AppendEntries "+
+			"conflicts at entry %d (term %d, ours %d), committed through %d",
+			rf.me, rf.currentTerm, args.LeaderId, conflict, entries[conflict-prevIndex-1].Term, rf.log.term(conflict), rf.commitIndex))
+	}
 	if truncatedFrom, changed := rf.log.mergeFromLeader(prevIndex, entries); changed {
 		rf.persistDirty = true
 		if truncatedFrom != 0 {
@@ -99,8 +109,7 @@ func (rf *Raft) appendFromLeaderLocked(args *AppendEntriesArgs, reply *AppendEnt
 	// Rule 5: if leaderCommit > commitIndex, set commitIndex =
 	// min(leaderCommit, index of last new entry).
 	if newCommit := min(args.LeaderCommit, lastNew); newCommit > rf.commitIndex {
-		rf.commitIndex = newCommit
-		rf.applyCond.Signal()
+		rf.setCommitIndexLocked(newCommit)
 	}
 }
 
@@ -186,134 +195,95 @@ func (rf *Raft) releaseSenderLocked(peer int, onSender bool) {
 	}
 }
 
-// replicateLocked sends peer whatever it needs now, and returns how long the
-// replicator may sleep before something else falls due:
-//   - entries it lacks (or the snapshot, if they are gone from the log), at
-//     once, unless such a call is already in flight and not yet overdue; a
-//     batch carries everything that accumulated, up to maxEntriesPerAppend;
-//   - a heartbeat when nothing was sent for heartbeatInterval (section 5.2);
-//   - an empty AppendEntries when commitIndex grew and no other message
-//     carried it within commitNoticeDelay, so followers apply promptly.
-//
-// A peer that needs the snapshot gets nothing else: an AppendEntries cannot
-// name an entry before the snapshot, and the snapshot itself, sent again
-// each retryInterval (= heartbeatInterval) until answered, is its heartbeat.
+// replicateLocked sends peer whatever decideSend (progress.go) says is due
+// now, and returns how long the replicator may sleep before something else
+// falls due. A follower whose next entry is gone from the log (and from
+// the compacted tail) moves to snapshotting first.
 func (rf *Raft) replicateLocked(peer int, now time.Time) time.Duration {
 	if rf.killed() || rf.role != leader {
 		return heartbeatInterval // idle; a wake-up comes with leadership
 	}
-	due := rf.replicationDueLocked(peer)
-	switch {
-	case due.entries && !now.Before(due.dataAt):
-		rf.sendDataLocked(peer, now)
-	case due.snapshot:
-		// in flight, or just lost: wait for it
-	case !now.Before(due.heartbeatAt) || (due.notice && !now.Before(due.noticeAt)):
-		rf.sendAppendLocked(peer, now, false)
-	}
-	// A send above pushed its own deadline into the future.
-	due = rf.replicationDueLocked(peer)
-	next := due.dataAt
-	if !due.snapshot {
-		next = due.heartbeatAt
-		if due.entries {
-			next = earlier(next, due.dataAt)
-		}
-		if due.notice {
-			next = earlier(next, due.noticeAt)
-		}
-	}
-	return max(next.Sub(now), time.Millisecond/10)
-}
-
-// replicationDue is what one peer needs from the leader, and from when.
-type replicationDue struct {
-	snapshot    bool      // it needs the snapshot (its next entry is gone)
-	entries     bool      // it lacks entries (or the snapshot)
-	notice      bool      // it has not been sent the current commitIndex
-	dataAt      time.Time // entries or the snapshot may go from then on
-	noticeAt    time.Time // a commit notice may go from then on
-	heartbeatAt time.Time // a heartbeat is due then
-}
-
-// replicationDueLocked computes replicationDue for peer. Entries wait for
-// the call in flight unless it is overdue (retryInterval); after a call was
-// lost, entries and notices wait failureBackoff.
-func (rf *Raft) replicationDueLocked(peer int) replicationDue {
 	pr := &rf.progress[peer]
-	d := replicationDue{
-		snapshot:    !rf.canAppendFromLocked(rf.nextIndex[peer]),
-		entries:     rf.nextIndex[peer] <= rf.log.lastIndex(),
-		notice:      rf.commitIndex > pr.sentCommit,
-		dataAt:      pr.retryAt,
-		noticeAt:    later(pr.retryAt, rf.commitAdvancedAt.Add(commitNoticeDelay)),
-		heartbeatAt: pr.lastSent.Add(heartbeatInterval),
+	if pr.state != snapshotting && !rf.canAppendFromLocked(rf.nextIndex[peer]) {
+		rf.setFollowerStateLocked(peer, snapshotting)
 	}
-	if pr.inflightSeq != 0 {
-		d.dataAt = later(d.dataAt, pr.inflightAt.Add(retryInterval))
+	for sends := 0; ; sends++ {
+		kind, next := decideSend(pr, rf.followerViewLocked(peer), now)
+		if kind == sendNothing || sends == 2 { // a send makes the next one wait: 2 is a safety net
+			return max(next.Sub(now), time.Millisecond/10)
+		}
+		switch kind {
+		case sendSnapshot:
+			rf.sendSnapshotLocked(peer, now)
+		case sendEntries:
+			rf.sendAppendLocked(peer, now, true)
+		case sendHeartbeat:
+			rf.sendAppendLocked(peer, now, false)
+		}
+		if rf.persistDirty {
+			// The leader saves new entries after sending them, so that its
+			// own write overlaps the follower's (Raft thesis, section
+			// 10.2.1). That is safe: the leader counts itself toward a
+			// majority only for entries it has saved (matchIndex[me]), and
+			// if it crashes first, the entries it lost were never
+			// committed, and no other entry of its term can take their
+			// indices.
+			rf.persistLocked()
+			rf.advanceCommitIndexLocked() // the leader's own match grew
+		}
 	}
-	return d
 }
 
-// earlier returns the earlier of two times.
-func earlier(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
+// followerViewLocked is what decideSend needs to know of peer's log.
+func (rf *Raft) followerViewLocked(peer int) followerView {
+	return followerView{
+		lacksEntries: rf.nextIndex[peer] <= rf.log.lastIndex(),
+		commitNotice: rf.commitIndex > rf.progress[peer].sentCommit,
+		noticeFrom:   rf.commitAdvancedAt.Add(commitNoticeDelay),
 	}
-	return a
 }
 
-// later returns the later of two times.
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-// sendDataLocked sends peer the entries it lacks, or the snapshot when they
-// are no longer in the log (section 7), recording the call as in flight.
-//
-// The leader saves new entries after sending them, so that its own write
-// overlaps the follower's (Raft thesis, section 10.2.1). That is safe: the
-// leader counts itself toward a majority only for entries it has saved
-// (matchIndex[me]), and if it crashes first, the entries it lost were never
-// committed, and no other entry of its term can take their indices.
-func (rf *Raft) sendDataLocked(peer int, now time.Time) {
-	if !rf.canAppendFromLocked(rf.nextIndex[peer]) {
-		rf.sendSnapshotLocked(peer, now)
-	} else {
-		rf.sendAppendLocked(peer, now, true)
-	}
-	if rf.persistDirty {
-		rf.persistLocked()
-		rf.advanceCommitIndexLocked() // the leader's own match grew
+// setFollowerStateLocked moves peer to state s.
+func (rf *Raft) setFollowerStateLocked(peer int, s followerState) {
+	if pr := &rf.progress[peer]; pr.state != s {
+		if debugEnabled {
+			rf.debugf(tAppend, "S%d: %v -> %v (next index %d, match %d)", peer, pr.state, s, rf.nextIndex[peer], rf.matchIndex[peer])
+		}
+		pr.state = s
 	}
 }
 
 // sendAppendLocked sends one AppendEntries to peer (see goCallLocked), with
 // the entries from nextIndex on if withEntries, else as an empty
-// heartbeat. canAppendFromLocked(nextIndex) must hold (sendDataLocked sends
-// the snapshot otherwise).
+// heartbeat. canAppendFromLocked(nextIndex) must hold, except for the
+// heartbeat of a snapshotting follower: it names the snapshot's last entry,
+// which a follower that already holds it (a snapshot whose answer was
+// lost) confirms, and others refuse, harmlessly.
 func (rf *Raft) sendAppendLocked(peer int, now time.Time, withEntries bool) {
-	next := rf.nextIndex[peer]
+	pr := &rf.progress[peer]
+	prev := rf.nextIndex[peer] - 1
+	if pr.state == snapshotting {
+		prev = rf.log.snapshotIndex
+	}
 	args := &AppendEntriesArgs{
 		Term:         rf.currentTerm,
 		LeaderId:     rf.me,
-		PrevLogIndex: next - 1,
-		PrevLogTerm:  rf.termAtLocked(next - 1),
+		PrevLogIndex: prev,
+		PrevLogTerm:  rf.termAtLocked(prev),
 		LeaderCommit: rf.commitIndex,
 	}
-	pr := &rf.progress[peer]
 	var seq uint64
+	kind := sendHeartbeat
 	if withEntries {
-		args.Entries = rf.entriesFromLocked(next, maxEntriesPerAppend)
+		limit := maxEntriesPerAppend
+		if pr.state == probing {
+			limit = maxProbeEntries
+		}
+		args.Entries = rf.entriesFromLocked(prev+1, limit)
 		rf.rpcSeq++
-		seq = rf.rpcSeq
-		pr.inflightSeq, pr.inflightAt = seq, now
+		seq, kind = rf.rpcSeq, sendEntries
 	}
-	pr.lastSent = now
-	pr.sentCommit = max(pr.sentCommit, rf.commitIndex)
+	pr.noteSent(kind, seq, rf.commitIndex, now)
 	rf.goCallLocked(peer, func(onSender bool) { rf.appendEntries(peer, args, seq, onSender) })
 }
 
@@ -359,17 +329,14 @@ func (rf *Raft) appendEntries(peer int, args *AppendEntriesArgs, seq uint64, onS
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	rf.releaseSenderLocked(peer, onSender)
+	rf.progress[peer].noteReturned(seq)
 	if rf.killed() {
 		return
 	}
-	pr := &rf.progress[peer]
-	if seq != 0 && pr.inflightSeq == seq {
-		pr.inflightSeq = 0 // answered or lost: either way a new batch may go
-	}
 	if !ok || reply.Term < args.Term {
 		// Lost, or void (the peer was killed). Whatever this call carried
-		// goes again after failureBackoff, the commit index included.
-		rf.noteLostCallLocked(peer, args.LeaderCommit)
+		// goes again after a backoff, the commit index included.
+		rf.noteLostCallLocked(peer, args.Term, args.LeaderCommit)
 		return
 	}
 	if reply.Term > rf.currentTerm {
@@ -380,13 +347,20 @@ func (rf *Raft) appendEntries(peer int, args *AppendEntriesArgs, seq uint64, onS
 	if rf.role != leader || rf.currentTerm != args.Term {
 		return // the world moved on while we waited
 	}
-	pr.heardAt = time.Now()
-	if reply.Success {
+	now := time.Now()
+	pr := &rf.progress[peer]
+	pr.noteAnswered(now)
+	switch {
+	case reply.Success:
 		rf.advanceMatchLocked(peer, args.PrevLogIndex+len(args.Entries))
-		if seq != 0 && rf.nextIndex[peer] <= rf.log.lastIndex() {
-			rf.replicateLocked(peer, time.Now()) // more accumulated meanwhile: send it now
+		rf.setFollowerStateLocked(peer, replicating)
+		if rf.nextIndex[peer] <= rf.log.lastIndex() {
+			rf.replicateLocked(peer, now) // more accumulated meanwhile: send it now
 		}
-	} else {
+	case pr.state == snapshotting:
+		// A heartbeat naming the snapshot's last entry, which the
+		// follower lacks, or a stale answer: the snapshot settles it.
+	default:
 		// Section 5.3: after a rejection, decrement nextIndex and retry;
 		// the conflict hint lets us skip a whole term. Never go back to
 		// or below what the peer is known to hold.
@@ -396,20 +370,21 @@ func (rf *Raft) appendEntries(peer int, args *AppendEntriesArgs, seq uint64, onS
 		rf.debugf(tAppend, "S%d refused entry %d of term %d: next index %d -> %d",
 			peer, args.PrevLogIndex, args.PrevLogTerm, rf.nextIndex[peer], next)
 		rf.nextIndex[peer] = next
-		rf.replicateLocked(peer, time.Now()) // try again at once, unless a batch is in flight
+		rf.setFollowerStateLocked(peer, probing)
+		rf.replicateLocked(peer, now) // try again at once, unless a batch is in flight
 	}
 	rf.checkInvariantsLocked()
 }
 
-// noteLostCallLocked makes what a lost call to peer carried go again, after
-// failureBackoff: a pause, so an unreachable peer is not flooded.
-// leaderCommit is the commit index the call carried (-1 for none).
-func (rf *Raft) noteLostCallLocked(peer, leaderCommit int) {
-	pr := &rf.progress[peer]
-	pr.retryAt = time.Now().Add(failureBackoff)
-	if leaderCommit == pr.sentCommit {
-		pr.sentCommit = leaderCommit - 1 // the peer may not know it yet
+// noteLostCallLocked makes what a lost call to peer, sent in term, carried
+// go again after a backoff (see peerProgress.noteLost), so an unreachable
+// peer is not flooded. leaderCommit is the commit index the call carried
+// (-1 for none). A call of an earlier leadership changes nothing.
+func (rf *Raft) noteLostCallLocked(peer, term, leaderCommit int) {
+	if rf.role != leader || rf.currentTerm != term {
+		return
 	}
+	rf.progress[peer].noteLost(leaderCommit, time.Now())
 	rf.wakeReplicatorLocked(peer)
 }
 
@@ -437,9 +412,8 @@ func (rf *Raft) advanceCommitIndexLocked() {
 	if debugEnabled { // a hot path: spare the arguments' allocation
 		rf.debugf(tCommit, "commit index %d -> %d", rf.commitIndex, n)
 	}
-	rf.commitIndex = n
+	rf.setCommitIndexLocked(n)
 	rf.commitAdvancedAt = time.Now()
-	rf.applyCond.Signal()
 	rf.armCommitNoticesLocked(commitNoticeDelay)
 }
 

@@ -170,33 +170,6 @@ func TestVoteDeniedToCandidateWithStaleLog(t *testing.T) {
 	}
 }
 
-// TestDeposedLeaderWaitsAnElectionTimeout: a leader that learns of a later
-// term becomes a follower (Figure 2, Rules for All Servers) and gives the
-// new term's leader a whole election timeout to reach it, rather than
-// campaigning at once on a deadline that passed while it led.
-func TestDeposedLeaderWaitsAnElectionTimeout(t *testing.T) {
-	rf := newIdlePeer(t, 3, 0, MakePersister())
-	setLog(rf, 3, 1, 3, 3)
-	rf.mu.Lock()
-	rf.votedFor = rf.me
-	rf.becomeLeaderLocked()
-	rf.electionDeadline = time.Now().Add(-time.Second) // set before it led
-	rf.mu.Unlock()
-	// A candidate of a later term, with a stale log: no vote, but the
-	// leader must step down.
-	var reply RequestVoteReply
-	rf.RequestVote(&RequestVoteArgs{Term: 4, CandidateId: 1, LastLogIndex: 1, LastLogTerm: 1}, &reply)
-	rf.mu.Lock()
-	defer rf.mu.Unlock()
-	if reply.VoteGranted || rf.role != follower || rf.currentTerm != 4 {
-		t.Fatalf("after a stale candidate of term 4: granted %v, %v in term %d; want refused, follower in term 4",
-			reply.VoteGranted, rf.role, rf.currentTerm)
-	}
-	if wait := time.Until(rf.electionDeadline); wait < electionTimeoutMin/2 {
-		t.Fatalf("the deposed leader would campaign in %v: its election timer did not start afresh", wait)
-	}
-}
-
 // TestLeaderCommitsOnlyCurrentTermEntriesByCounting: entries of earlier terms
 // are not committed by counting replicas, however many peers hold them; they
 // commit when an entry of the leader's term does (section 5.4.2, Figure 8).

@@ -27,20 +27,28 @@ type InstallSnapshotReply struct {
 
 // Snapshot tells Raft that the service has a snapshot holding the effect of
 // every entry through index, so Raft may discard the log through index
-// (section 7). Raft saves the snapshot with its state; the caller must not
-// change snapshot afterwards. A snapshot at or before the current one, or
-// beyond what Raft has handed to the service, is ignored. Snapshot never waits
-// for the applier, so the service may call it from the goroutine that reads
-// applyCh.
+// (section 7). Raft saves the snapshot with its state and sends it to
+// followers that need it; the caller must not change snapshot afterwards.
+//
+// index must be one the service has applied: at most the CommandIndex of
+// the last command (or the SnapshotIndex of the last snapshot) it has
+// received from applyCh. A snapshot beyond the last message Raft has
+// delivered, or begun to deliver, is a bug in the service (Raft could not
+// vouch that the entries it covers are committed), and so
+// is an empty one (a follower could not tell it from a lost one): Raft
+// ignores both, keeps its log, and says so when RAFT_DEBUG=1. A snapshot at
+// or before the current one is ignored too: it is merely late. Snapshot
+// never waits for the applier, so the service may call it from the
+// goroutine that reads applyCh, as it handles the message at index.
 func (rf *Raft) Snapshot(index int, snapshot []byte) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	if rf.killed() {
 		return
 	}
-	if index <= rf.log.snapshotIndex || index > rf.lastApplied {
-		rf.debugf(tSnap, "ignored Snapshot(%d): snapshot through %d, applied through %d",
-			index, rf.log.snapshotIndex, rf.lastApplied)
+	if index <= rf.log.snapshotIndex || index > rf.lastApplied || len(snapshot) == 0 {
+		rf.debugf(tSnap, "ignored Snapshot(%d) of %d bytes: snapshot through %d, delivered through %d",
+			index, len(snapshot), rf.log.snapshotIndex, rf.lastApplied)
 		return
 	}
 	rf.tail.retain(&rf.log, index, rf.oldestNeededLocked())
@@ -64,15 +72,19 @@ func (rf *Raft) InstallSnapshot(args *InstallSnapshotArgs, reply *InstallSnapsho
 		return // a crashed peer answers nothing; Term 0 marks the reply void
 	}
 	reply.Term = rf.currentTerm
+	if err := validateInstallSnapshot(args, len(rf.peers), rf.me); err != nil {
+		rf.debugf(tSnap, "refused malformed request: %v", err)
+		return
+	}
 	// Rule 1: reply immediately if term < currentTerm.
 	if args.Term < rf.currentTerm {
 		return
 	}
 	rf.becomeFollowerLocked(args.Term)
-	rf.resetElectionTimerLocked(time.Now())
+	rf.noteLeaderLocked(time.Now())
 	reply.Term = rf.currentTerm
-	if args.LastIncludedIndex <= rf.commitIndex || args.LastIncludedTerm <= 0 || args.LastIncludedTerm > args.Term {
-		// Stale: we hold everything it covers, committed (or it is malformed).
+	if args.LastIncludedIndex <= rf.commitIndex {
+		// Stale: we hold everything it covers, committed.
 		rf.debugf(tSnap, "ignored snapshot through %d from S%d: committed through %d",
 			args.LastIncludedIndex, args.LeaderId, rf.commitIndex)
 	} else {
@@ -83,8 +95,7 @@ func (rf *Raft) InstallSnapshot(args *InstallSnapshotArgs, reply *InstallSnapsho
 		rf.snapshot = args.Data
 		rf.stream.stale = true
 		rf.persistDirty = true
-		rf.commitIndex = args.LastIncludedIndex
-		rf.applyCond.Signal() // rule 8: the service takes the snapshot
+		rf.setCommitIndexLocked(args.LastIncludedIndex) // rule 8: the applier hands the service the snapshot
 		rf.debugf(tSnap, "installed snapshot through %d (term %d) from S%d; %d entries kept",
 			args.LastIncludedIndex, args.LastIncludedTerm, args.LeaderId, len(rf.log.entries))
 	}
@@ -116,7 +127,7 @@ func (rf *Raft) oldestNeededLocked() int {
 }
 
 // sendSnapshotLocked sends peer the snapshot (see goCallLocked) and records
-// the call as in flight.
+// the call as in flight: decideSend sends no other copy until it returns.
 func (rf *Raft) sendSnapshotLocked(peer int, now time.Time) {
 	args := &InstallSnapshotArgs{
 		Term:              rf.currentTerm,
@@ -127,9 +138,7 @@ func (rf *Raft) sendSnapshotLocked(peer int, now time.Time) {
 	}
 	rf.rpcSeq++
 	seq := rf.rpcSeq
-	pr := &rf.progress[peer]
-	pr.inflightSeq, pr.inflightAt, pr.lastSent = seq, now, now
-	pr.sentCommit = max(pr.sentCommit, rf.commitIndex) // it learns the rest with the entries that follow
+	rf.progress[peer].noteSent(sendSnapshot, seq, rf.commitIndex, now)
 	rf.debugf(tSnap, "sending snapshot through %d to S%d", args.LastIncludedIndex, peer)
 	rf.goCallLocked(peer, func(onSender bool) { rf.installSnapshot(peer, args, seq, onSender) })
 }
@@ -143,15 +152,12 @@ func (rf *Raft) installSnapshot(peer int, args *InstallSnapshotArgs, seq uint64,
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	rf.releaseSenderLocked(peer, onSender)
+	rf.progress[peer].noteReturned(seq)
 	if rf.killed() {
 		return
 	}
-	pr := &rf.progress[peer]
-	if pr.inflightSeq == seq {
-		pr.inflightSeq = 0
-	}
 	if !ok || reply.Term < args.Term {
-		rf.noteLostCallLocked(peer, -1) // it carried no commit index
+		rf.noteLostCallLocked(peer, args.Term, -1) // it carried no commit index
 		return
 	}
 	if reply.Term > rf.currentTerm {
@@ -162,10 +168,10 @@ func (rf *Raft) installSnapshot(peer int, args *InstallSnapshotArgs, seq uint64,
 	if rf.role != leader || rf.currentTerm != args.Term {
 		return
 	}
-	pr.heardAt = time.Now()
+	now := time.Now()
+	rf.progress[peer].noteAnswered(now)
 	rf.advanceMatchLocked(peer, args.LastIncludedIndex)
-	if rf.nextIndex[peer] <= rf.log.lastIndex() {
-		rf.replicateLocked(peer, time.Now()) // the entries after the snapshot
-	}
+	rf.setFollowerStateLocked(peer, replicating) // replicateLocked moves it back if the log moved on
+	rf.replicateLocked(peer, now)                // the entries after the snapshot, if any
 	rf.checkInvariantsLocked()
 }
