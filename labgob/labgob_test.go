@@ -54,6 +54,37 @@ func TestRoundTripNestedTypesWithoutWarnings(t *testing.T) {
 	}
 }
 
+// TestSequenceOfValuesRoundTripsOnOneStream: values of different kinds,
+// written one after another on one stream (as Raft persists its state),
+// read back in order, without warnings.
+func TestSequenceOfValuesRoundTripsOnOneStream(t *testing.T) {
+	before := warnings()
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	values := []interface{}{
+		42, "votedFor", []int{3, 1, 4}, map[string]int{"a": 1},
+		[]inner{{Term: 1, Words: []string{"x"}}, {Term: 2}}, inner{Term: 7}, true, 2.5,
+	}
+	for _, v := range values {
+		if err := enc.Encode(v); err != nil {
+			t.Fatalf("Encode(%v): %v", v, err)
+		}
+	}
+	dec := NewDecoder(&buf)
+	for _, want := range values {
+		got := reflect.New(reflect.TypeOf(want))
+		if err := dec.Decode(got.Interface()); err != nil {
+			t.Fatalf("Decode into %T: %v", want, err)
+		}
+		if !reflect.DeepEqual(got.Elem().Interface(), want) {
+			t.Fatalf("decoded %v, want %v", got.Elem().Interface(), want)
+		}
+	}
+	if got := warnings() - before; got != 0 {
+		t.Fatalf("%d warnings for well-formed values, want 0", got)
+	}
+}
+
 func TestEncodeValueRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
 	in := []inner{{Term: 5}}
@@ -81,6 +112,11 @@ type lowerDeep struct {
 
 type lowerLeaf struct {
 	hidden string
+}
+
+type lowerKey struct {
+	Yes int
+	no  int
 }
 
 type lowerRegistered struct {
@@ -118,6 +154,12 @@ func TestWarnsOncePerTypeAboutLowerCaseFields(t *testing.T) {
 		{"a field found through slices, maps, pointers and arrays, once", func() {
 			var buf bytes.Buffer
 			NewEncoder(&buf).Encode(lowerDeep{})
+		}, 1},
+		{"a field of a map key behind a pointer, once for encoding and decoding", func() {
+			var buf bytes.Buffer
+			NewEncoder(&buf).Encode([]map[*lowerKey]int{})
+			var out []map[lowerKey]int
+			NewDecoder(&buf).Decode(&out)
 		}, 1},
 		{"Decode checks types too", func() {
 			var v struct{ x int }
