@@ -28,10 +28,12 @@
 // be on a real network.
 //
 // Call returns true only when the handler ran and its reply arrived. It
-// returns false, after a delay, when the request or the reply was lost, when
-// the end is disabled or connected to no server, or when the server was
-// deleted (crashed) while the handler ran: a crashed server never
-// acknowledges anything.
+// returns false, after a delay, when the request or the reply was lost or
+// the end is disabled or connected to no server. It returns false at once
+// when, while the handler runs, the server is deleted or replaced (it
+// crashed) or the end is disabled, deleted or connected elsewhere, even if
+// the handler has not returned yet: a crashed server never acknowledges
+// anything, and a reply cannot cross a cut link.
 //
 // Faults, as in the course's network model:
 //   - Reliable(false): each request is delayed 0-27 ms; 10% of requests and
@@ -41,17 +43,28 @@
 //   - LongReordering(true): about two replies in three are held back
 //     200-2200 ms, so replies arrive out of order.
 //
-// The handler runs on the caller's goroutine and every delay is a sleep of
-// the caller, so a Call costs no goroutine switch and the network owns no
-// goroutines at all. Cleanup wakes sleeping callers (their Calls return
-// false) and makes every later Call return false at once.
+// Handlers run on the network's workers, goroutines that each run one
+// handler at a time and wait for the next; a Call hands its handler to an
+// idle worker, or starts a new one, and waits. Every change that can cut a
+// Call off from its server (DeleteServer, AddServer, Enable, Connect,
+// DeleteEnd, Cleanup) is announced by closing a channel that waiting Calls
+// select on, so such a Call returns false as soon as the change is made,
+// without polling; its handler runs on to the end and its reply is dropped.
+// Delays are sleeps of the caller, so only workers are the network's own
+// goroutines: idle ones end when Cleanup is called (at most 64 stay idle
+// before then), busy ones when their handler returns after Cleanup; a
+// handler that never returns keeps its worker. Cleanup also wakes waiting
+// Calls (they return false) and makes every later Call return false at once.
 package labrpc
 
 import (
 	"bytes"
+	"encoding/gob"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -77,12 +90,30 @@ const (
 type Network struct {
 	mu             sync.RWMutex
 	reliable       bool
-	longDelays     bool                        // disabled destinations take long to fail
-	longReordering bool                        // replies are held back at random
-	ends           map[interface{}]*ClientEnd  // end name -> end
-	enabled        map[interface{}]bool        // end name -> may it send?
-	connections    map[interface{}]interface{} // end name -> server name
-	servers        map[interface{}]*Server     // server name -> server
+	longDelays     bool                         // disabled destinations take long to fail
+	longReordering bool                         // replies are held back at random
+	ends           map[interface{}]*endState    // end name -> its state
+	servers        map[interface{}]*serverState // server name -> the server there
+
+	// changes counts the cuts: the changes that can cut a Call off from
+	// the server running its handler (an end disabled, connected elsewhere
+	// or deleted; a server replaced or deleted). Each cut stamps the
+	// endState or serverState it changed with the new count, and closes
+	// changed and replaces it with a fresh channel. A Call reads the count
+	// and the channel with its route; while it waits for its handler it
+	// selects on the channel, and on each wake-up it still reaches its
+	// server only if neither its end nor its server was stamped since. So
+	// it misses no cut, not even one undone before it looked (a link cut
+	// and restored). Other changes (an end made, enabled or connected
+	// where it was not; a server added under a free name) cannot affect a
+	// waiting Call, and wake none.
+	changes uint64
+	changed chan struct{}
+
+	// The workers that run handlers; see worker.
+	workersMu      sync.Mutex
+	idleWorkers    []chan *handlerCall // each idle worker waits on its own
+	workersStopped bool                // Cleanup was called
 
 	done     chan struct{} // closed by Cleanup
 	doneOnce sync.Once
@@ -91,22 +122,65 @@ type Network struct {
 	bytes atomic.Int64 // bytes of requests and replies sent
 }
 
+// endState is what the network knows of one end name; the ClientEnd made
+// under the name points to it too. Its fields are guarded by Network.mu.
+type endState struct {
+	made       bool        // MakeEnd created the end (Enable or Connect may come first)
+	deleted    bool        // DeleteEnd removed it
+	enabled    bool        // may it send?
+	servername interface{} // the server name it is connected to; nil: none
+	changedAt  uint64      // Network.changes when it was last disabled, connected elsewhere or deleted
+}
+
+// serverState is one server registered under a name.
+type serverState struct {
+	server    *Server
+	changedAt uint64 // Network.changes when AddServer put it there, or when it was replaced or deleted
+}
+
 // MakeNetwork returns an empty, reliable network.
 func MakeNetwork() *Network {
 	return &Network{
-		reliable:    true,
-		ends:        map[interface{}]*ClientEnd{},
-		enabled:     map[interface{}]bool{},
-		connections: map[interface{}]interface{}{},
-		servers:     map[interface{}]*Server{},
-		done:        make(chan struct{}),
+		reliable: true,
+		ends:     map[interface{}]*endState{},
+		servers:  map[interface{}]*serverState{},
+		changed:  make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 }
 
-// Cleanup shuts the network down: Calls sleeping on a delay return false at
-// once, and every later Call returns false. It is safe to call more than once.
+// announceCutLocked counts a cut and wakes every Call waiting for a
+// handler, so that each checks whether it still reaches its server. It
+// returns the new count, to stamp what changed with. Closing a channel
+// never blocks, so it is done under rn.mu, which orders it with the cut.
+func (rn *Network) announceCutLocked() uint64 {
+	rn.changes++
+	close(rn.changed)
+	rn.changed = make(chan struct{})
+	return rn.changes
+}
+
+// endLocked returns the state of an end name, creating it if needed.
+func (rn *Network) endLocked(endname interface{}) *endState {
+	es := rn.ends[endname]
+	if es == nil {
+		es = &endState{}
+		rn.ends[endname] = es
+	}
+	return es
+}
+
+// Cleanup shuts the network down: Calls sleeping on a delay or waiting for
+// a handler return false at once, and every later Call returns false. It is
+// safe to call more than once.
 func (rn *Network) Cleanup() {
-	rn.doneOnce.Do(func() { close(rn.done) })
+	rn.doneOnce.Do(func() {
+		close(rn.done)
+		rn.mu.Lock()
+		rn.announceCutLocked() // wakes Calls waiting for handlers
+		rn.mu.Unlock()
+		rn.stopWorkers()
+	})
 }
 
 // Reliable sets whether the network delivers every request and reply
@@ -138,54 +212,86 @@ func (rn *Network) LongDelays(yes bool) {
 func (rn *Network) MakeEnd(endname interface{}) *ClientEnd {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	if _, ok := rn.ends[endname]; ok {
+	if es := rn.ends[endname]; es != nil && es.made {
 		panic(fmt.Sprintf("labrpc: MakeEnd(%v): an end of that name already exists", endname))
 	}
-	e := &ClientEnd{endname: endname, net: rn}
-	rn.ends[endname] = e
-	rn.enabled[endname] = false
-	rn.connections[endname] = nil
-	return e
+	es := &endState{made: true}
+	rn.ends[endname] = es
+	return &ClientEnd{state: es, net: rn}
 }
 
-// DeleteEnd removes an end. Calls on it fail as if it were disabled.
+// DeleteEnd removes an end. Calls on it fail as if it were disabled,
+// including those whose handler is running: they return false at once.
 func (rn *Network) DeleteEnd(endname interface{}) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
+	es := rn.ends[endname]
+	if es == nil {
+		return
+	}
 	delete(rn.ends, endname)
-	delete(rn.enabled, endname)
-	delete(rn.connections, endname)
+	es.deleted = true
+	es.changedAt = rn.announceCutLocked()
 }
 
 // AddServer adds a server under a name, replacing (crashing) any server
-// already there.
+// already there: Calls whose handler runs on the replaced server return
+// false at once.
 func (rn *Network) AddServer(servername interface{}, rs *Server) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	rn.servers[servername] = rs
+	old := rn.servers[servername]
+	if old != nil && old.server == rs {
+		return // already there: nothing crashed
+	}
+	if old != nil {
+		old.changedAt = rn.announceCutLocked()
+	}
+	rn.servers[servername] = &serverState{server: rs, changedAt: rn.changes}
 }
 
 // DeleteServer removes a server: it crashes. Calls to it fail, including
-// Calls whose handler is running now; their replies are never delivered.
+// Calls whose handler is running now: they return false at once, and the
+// handlers' replies are never delivered.
 func (rn *Network) DeleteServer(servername interface{}) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
+	ss := rn.servers[servername]
+	if ss == nil {
+		return
+	}
 	delete(rn.servers, servername)
+	ss.changedAt = rn.announceCutLocked()
 }
 
 // Connect connects an end to a server name. The server need not exist yet.
-// An end connects to one server; connecting again replaces the connection.
+// An end connects to one server; connecting it to another name replaces
+// the connection, and Calls whose handler runs at the old server return
+// false at once.
 func (rn *Network) Connect(endname interface{}, servername interface{}) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	rn.connections[endname] = servername
+	es := rn.endLocked(endname)
+	if es.servername == servername {
+		return
+	}
+	if es.servername != nil {
+		es.changedAt = rn.announceCutLocked()
+	}
+	es.servername = servername
 }
 
-// Enable enables or disables an end. A disabled end's Calls fail.
+// Enable enables or disables an end. A disabled end's Calls fail, including
+// those whose handler is running: they return false at once, and stay
+// failed even if the end is enabled again before the handler returns.
 func (rn *Network) Enable(endname interface{}, enabled bool) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	rn.enabled[endname] = enabled
+	es := rn.endLocked(endname)
+	if es.enabled && !enabled {
+		es.changedAt = rn.announceCutLocked()
+	}
+	es.enabled = enabled
 }
 
 // GetCount returns the number of RPCs delivered to the named server (0 if
@@ -193,8 +299,8 @@ func (rn *Network) Enable(endname interface{}, enabled bool) {
 func (rn *Network) GetCount(servername interface{}) int {
 	rn.mu.RLock()
 	defer rn.mu.RUnlock()
-	if rs := rn.servers[servername]; rs != nil {
-		return rs.GetCount()
+	if ss := rn.servers[servername]; ss != nil {
+		return ss.server.GetCount()
 	}
 	return 0
 }
@@ -212,30 +318,39 @@ func (rn *Network) GetTotalBytes() int64 {
 
 // route is what a Call learns about its destination at one moment.
 type route struct {
-	server         *Server // nil: the end is disabled, unconnected or deleted, or its server is gone
+	end            *endState
+	server         *serverState // nil: the end is disabled, unconnected or deleted, or no server has its name
+	seen           uint64       // Network.changes when the route was read
+	changed        <-chan struct{}
 	reliable       bool
 	longDelays     bool
 	longReordering bool
 }
 
-func (rn *Network) lookup(endname interface{}) route {
+func (rn *Network) lookup(es *endState) route {
 	rn.mu.RLock()
 	defer rn.mu.RUnlock()
-	r := route{reliable: rn.reliable, longDelays: rn.longDelays, longReordering: rn.longReordering}
-	if rn.enabled[endname] {
-		if servername := rn.connections[endname]; servername != nil {
-			r.server = rn.servers[servername]
-		}
+	r := route{end: es, seen: rn.changes, changed: rn.changed,
+		reliable: rn.reliable, longDelays: rn.longDelays, longReordering: rn.longReordering}
+	if !es.deleted && es.enabled && es.servername != nil {
+		r.server = rn.servers[es.servername]
 	}
 	return r
 }
 
-// stillServes reports whether endname still reaches rs: the end is enabled
-// and connected to the name under which rs is still registered.
-func (rn *Network) stillServes(endname interface{}, rs *Server) bool {
+// stillServes reports whether the end of r still reaches its server: the
+// network is up, and neither the end nor the server changed since r was
+// read. It also returns the channel that announces the next change.
+func (rn *Network) stillServes(r *route) (bool, <-chan struct{}) {
+	select {
+	case <-r.changed:
+	default:
+		return true, r.changed // nothing at all changed: no need to look
+	}
 	rn.mu.RLock()
 	defer rn.mu.RUnlock()
-	return rn.enabled[endname] && rn.connections[endname] != nil && rn.servers[rn.connections[endname]] == rs
+	ok := !rn.isDown() && r.end.changedAt <= r.seen && r.server.changedAt <= r.seen
+	return ok, rn.changed
 }
 
 // sleep waits ms milliseconds, or less if the network is cleaned up; it
@@ -270,18 +385,20 @@ func (rn *Network) isDown() bool {
 
 // ClientEnd is one end of a link, through which a client calls a server.
 type ClientEnd struct {
-	endname interface{}
-	net     *Network
+	state *endState // the network's state of this end, guarded by net.mu
+	net   *Network
 }
 
 // Call sends an RPC to the server this end is connected to and waits for the
 // reply. svcMeth is "Service.Method"; args is a value or pointer; reply must
 // be a pointer to a zero value of the handler's reply type. Call returns true
 // only when the handler ran and its reply was decoded into reply; it returns
-// false when anything was lost. Call returns in bounded time unless the
-// handler itself never returns. It panics if the destination has no such
-// method, or if args or the reply cannot be encoded: those are bugs in the
-// program, not network faults.
+// false when anything was lost, and leaves reply alone. Call returns in
+// bounded time unless the handler never returns and its server stays up
+// and reachable; once the server crashes or the link is cut, Call returns
+// false at once. It panics if the destination has no such method, or if
+// args or the reply cannot be encoded: those are bugs in the program, not
+// network faults.
 func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bool {
 	rn := e.net
 	if rn.isDown() {
@@ -289,7 +406,7 @@ func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bo
 	}
 	rn.count.Add(1)
 
-	r := rn.lookup(e.endname)
+	r := rn.lookup(e.state)
 	if r.server == nil {
 		// Encode anyway, so that unencodable arguments are caught
 		// whether or not the destination is reachable.
@@ -307,7 +424,7 @@ func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bo
 		return false
 	}
 
-	svc, m := r.server.lookup(svcMeth)
+	svc, m := r.server.server.lookup(svcMeth)
 	argsValue, n := m.copyArgs(svcMeth, args)
 	rn.bytes.Add(int64(n))
 	if !r.reliable {
@@ -319,11 +436,9 @@ func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bo
 		}
 	}
 
-	r.server.count.Add(1)
+	r.server.server.count.Add(1)
 	replyValue := reflect.New(m.method.Type.In(2).Elem())
-	m.method.Func.Call([]reflect.Value{svc.rcvr, argsValue, replyValue})
-
-	if !rn.stillServes(e.endname, r.server) {
+	if !rn.serve(&r, svc, m, argsValue, replyValue) {
 		// The server crashed, or the link was cut, while the handler
 		// ran: the reply is lost with it.
 		return false
@@ -342,6 +457,110 @@ func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bo
 	}
 	rn.bytes.Add(int64(m.copyReply(svcMeth, replyValue, reply)))
 	return true
+}
+
+// handlerCall is one run of a handler, handed from its Call to a worker.
+type handlerCall struct {
+	fn   reflect.Value    // the method
+	args [3]reflect.Value // receiver, arguments, reply
+	// done receives once the handler has returned. Its capacity is one,
+	// so a worker whose Call gave up never blocks on it.
+	done chan struct{}
+}
+
+// handlerCalls recycles handlerCalls. One goes back only after its Call
+// received from done: then it is empty and no worker holds it.
+var handlerCalls = sync.Pool{New: func() interface{} { return &handlerCall{done: make(chan struct{}, 1)} }}
+
+// maxIdleWorkers bounds the workers waiting for a handler to run; a worker
+// that finds this many idle ends. Workers are kept, rather than started per
+// Call, because a fresh goroutine must first grow its stack to what
+// reflect's call needs, which costs as much as the rest of a Call's
+// overhead. 64 covers the handlers a course test runs at once.
+const maxIdleWorkers = 64
+
+// startHandler runs hc on an idle worker, or on a new one if none is idle.
+func (rn *Network) startHandler(hc *handlerCall) {
+	rn.workersMu.Lock()
+	if n := len(rn.idleWorkers); n > 0 {
+		w := rn.idleWorkers[n-1]
+		rn.idleWorkers = rn.idleWorkers[:n-1]
+		rn.workersMu.Unlock()
+		w <- hc // never blocks: capacity one, and only we took w
+		return
+	}
+	rn.workersMu.Unlock()
+	go rn.worker(hc)
+}
+
+// worker runs handlers: first hc, then those Calls hand it while it waits
+// on rn.idleWorkers. It ends when the network is cleaned up, or after a
+// handler when maxIdleWorkers others are idle. A handler that never
+// returns keeps its worker.
+//
+// An idle worker waits on a channel of its own, not a select or a timer:
+// either would cost a tenth of a Call more.
+func (rn *Network) worker(hc *handlerCall) {
+	next := make(chan *handlerCall, 1)
+	for hc != nil {
+		hc.fn.Call(hc.args[:])
+		hc.done <- struct{}{} // hc belongs to its Call again
+
+		rn.workersMu.Lock()
+		if rn.workersStopped || len(rn.idleWorkers) >= maxIdleWorkers {
+			rn.workersMu.Unlock()
+			return
+		}
+		rn.idleWorkers = append(rn.idleWorkers, next)
+		rn.workersMu.Unlock()
+		hc = <-next // nil: Cleanup
+	}
+}
+
+// stopWorkers ends the idle workers, and every busy one once its handler
+// returns.
+func (rn *Network) stopWorkers() {
+	rn.workersMu.Lock()
+	defer rn.workersMu.Unlock()
+	rn.workersStopped = true
+	for _, w := range rn.idleWorkers {
+		w <- nil // never blocks: capacity one, and the worker was idle
+	}
+	rn.idleWorkers = nil
+}
+
+// serve runs the handler on a worker and waits until it returns, the
+// network changes so that the end of r no longer reaches its server, or the
+// network is cleaned up. It reports whether the handler returned with the
+// end still reaching its server: only then may its reply be delivered.
+// When serve gives up, the handler runs on; its worker goes on to other
+// work when it returns, and nothing reads replyValue.
+func (rn *Network) serve(r *route, svc *Service, m *method, argsValue, replyValue reflect.Value) bool {
+	hc := handlerCalls.Get().(*handlerCall)
+	hc.fn = m.method.Func
+	hc.args = [3]reflect.Value{svc.rcvr, argsValue, replyValue}
+	rn.startHandler(hc)
+	// Most handlers return in microseconds. Yielding, rather than
+	// parking at once, lets the worker run the handler on this thread
+	// and leave its done without having to wake anyone: a Call then
+	// costs two goroutine switches and no thread wake-up. A handler that
+	// blocks costs one yield more.
+	runtime.Gosched()
+	changed := r.changed
+	for {
+		select {
+		case <-hc.done:
+			*hc = handlerCall{done: hc.done}
+			handlerCalls.Put(hc)
+			ok, _ := rn.stillServes(r)
+			return ok
+		case <-changed: // Cleanup announces itself here too
+			var ok bool
+			if ok, changed = rn.stillServes(r); !ok {
+				return false
+			}
+		}
+	}
 }
 
 // Server is a set of services reachable under one server name.
@@ -414,28 +633,55 @@ type Service struct {
 
 // method is one callable method of a service, with pools of warm gob
 // streams for its arguments and replies.
+//
+// The streams are plain gob, not labgob, except where a reply is decoded
+// into the caller's variable: labgob's checks cost a lookup per value,
+// which would add a tenth to a Call, and a type needs checking only once.
+// So each method passes its own argument and reply types through labgob
+// once, and each new type of arguments a caller sends; labgob then warns
+// about their lower-case fields just as if every value had crossed it. The
+// caller's reply is decoded by labgob every time, so it also warns when
+// that variable is not zero.
 type method struct {
-	method   reflect.Method
-	argsType reflect.Type // the handler's argument type, pointer or not
-	args     sync.Pool    // of *codec, for arguments
-	replies  sync.Pool    // of *codec, for replies
+	method    reflect.Method
+	argsType  reflect.Type // the handler's argument type, pointer or not
+	replyType reflect.Type // the type the handler's reply points to
+	args      sync.Pool    // of *argsCodec
+	replies   sync.Pool    // of *replyCodec
+
+	ownTypesChecked sync.Once    // argsType and replyType went through labgob
+	argsChecked     atomic.Value // of reflect.Type: the callers' argument type last checked
 }
 
-// codec is an encoder and a decoder joined by a buffer: one gob stream.
+// argsCodec is an encoder and a decoder joined by a buffer: one gob stream.
 // Once a type has crossed a stream, later values of that type travel
 // without its description, and both ends reuse their compiled coders; that
 // makes a warm Call several times cheaper than one with fresh coders. The
 // decoder always reads everything the encoder wrote before the codec is
 // reused, so the stream never falls out of step.
-type codec struct {
+type argsCodec struct {
 	buf bytes.Buffer
-	enc *labgob.LabEncoder
+	enc *gob.Encoder
+	dec *gob.Decoder
+}
+
+// replyCodec is like argsCodec, with labgob's decoder at the caller's end.
+type replyCodec struct {
+	buf bytes.Buffer
+	enc *gob.Encoder
 	dec *labgob.LabDecoder
 }
 
-func newCodec() interface{} {
-	c := &codec{}
-	c.enc = labgob.NewEncoder(&c.buf)
+func newArgsCodec() interface{} {
+	c := &argsCodec{}
+	c.enc = gob.NewEncoder(&c.buf)
+	c.dec = gob.NewDecoder(&c.buf)
+	return c
+}
+
+func newReplyCodec() interface{} {
+	c := &replyCodec{}
+	c.enc = gob.NewEncoder(&c.buf)
 	c.dec = labgob.NewDecoder(&c.buf)
 	return c
 }
@@ -460,19 +706,39 @@ func MakeService(rcvr interface{}) *Service {
 			continue
 		}
 		svc.methods[m.Name] = &method{
-			method:   m,
-			argsType: mt.In(1),
-			args:     sync.Pool{New: newCodec},
-			replies:  sync.Pool{New: newCodec},
+			method:    m,
+			argsType:  mt.In(1),
+			replyType: mt.In(2).Elem(),
+			args:      sync.Pool{New: newArgsCodec},
+			replies:   sync.Pool{New: newReplyCodec},
 		}
 	}
 	return svc
 }
 
+// checkTypes passes through labgob, once each, the method's own argument
+// and reply types and the type of args, so that labgob warns about their
+// lower-case fields. Encoding errors are left to the real encoding.
+func (m *method) checkTypes(args interface{}) {
+	m.ownTypesChecked.Do(func() {
+		labgob.NewEncoder(io.Discard).EncodeValue(reflect.New(m.argsType))
+		labgob.NewEncoder(io.Discard).EncodeValue(reflect.New(m.replyType))
+	})
+	t := reflect.TypeOf(args)
+	if t == nil {
+		return // gob refuses nil; copyArgs says so
+	}
+	if last, _ := m.argsChecked.Load().(reflect.Type); last != t {
+		labgob.NewEncoder(io.Discard).Encode(args)
+		m.argsChecked.Store(t)
+	}
+}
+
 // copyArgs returns a deep copy of args, made by encoding and decoding, as
 // the handler's argument type, and the number of bytes it took on the wire.
 func (m *method) copyArgs(svcMeth string, args interface{}) (reflect.Value, int) {
-	c := m.args.Get().(*codec)
+	m.checkTypes(args)
+	c := m.args.Get().(*argsCodec)
 	if err := c.enc.Encode(args); err != nil {
 		panic(fmt.Sprintf("labrpc: Call(%q): cannot encode the arguments: %v", svcMeth, err))
 	}
@@ -482,7 +748,7 @@ func (m *method) copyArgs(svcMeth string, args interface{}) (reflect.Value, int)
 		t = t.Elem()
 	}
 	ptr := reflect.New(t)
-	if err := c.dec.Decode(ptr.Interface()); err != nil {
+	if err := c.dec.DecodeValue(ptr); err != nil {
 		panic(fmt.Sprintf("labrpc: Call(%q): cannot decode the arguments into %v: %v", svcMeth, m.argsType, err))
 	}
 	m.args.Put(c)
@@ -495,7 +761,7 @@ func (m *method) copyArgs(svcMeth string, args interface{}) (reflect.Value, int)
 // copyReply encodes the handler's reply and decodes it into the caller's
 // reply, returning the number of bytes it took on the wire.
 func (m *method) copyReply(svcMeth string, replyValue reflect.Value, reply interface{}) int {
-	c := m.replies.Get().(*codec)
+	c := m.replies.Get().(*replyCodec)
 	if err := c.enc.EncodeValue(replyValue); err != nil {
 		panic(fmt.Sprintf("labrpc: Call(%q): cannot encode the reply: %v", svcMeth, err))
 	}

@@ -1,7 +1,12 @@
 package labrpc
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,10 +27,11 @@ type EchoReply struct {
 
 // Echo is a test service.
 type Echo struct {
-	mu    sync.Mutex
-	calls int
-	block chan struct{} // when non-nil, Block waits on it
-	ran   chan struct{} // when non-nil, Block signals that it started
+	mu       sync.Mutex
+	calls    int
+	block    chan struct{} // when non-nil, Block waits on it
+	ran      chan struct{} // when non-nil, Block signals that it started
+	returned chan struct{} // when non-nil, Block signals that it is returning
 }
 
 // Double replies with twice the argument.
@@ -51,6 +57,9 @@ func (s *Echo) Block(args *EchoArgs, reply *EchoReply) {
 	s.ran <- struct{}{}
 	<-s.block
 	reply.X = args.X
+	if s.returned != nil {
+		s.returned <- struct{}{}
+	}
 }
 
 // WrongShape has a return value, so it is not callable.
@@ -71,6 +80,37 @@ type Other struct{}
 // Negate replies with minus the argument.
 func (o *Other) Negate(args *EchoArgs, reply *EchoReply) { reply.X = -args.X }
 
+// Typed is a service whose arguments and replies are not structs.
+type Typed struct{}
+
+// Atoi replies with the number its argument spells.
+func (Typed) Atoi(args string, reply *int) { *reply, _ = strconv.Atoi(args) }
+
+// Itoa replies with its argument spelled out, after a prefix.
+func (Typed) Itoa(args int, reply *string) { *reply = "n" + strconv.Itoa(args) }
+
+// Join replies with its arguments joined by commas.
+func (Typed) Join(args []string, reply *string) { *reply = strings.Join(args, ",") }
+
+// Sum replies with the sum of a map's values, through a pointer argument.
+func (Typed) Sum(args *map[string]int, reply *int) {
+	for _, v := range *args {
+		*reply += v
+	}
+}
+
+// The types of Typed.Lossy. Each has a lower-case field that gob drops;
+// the caller and the handler use different, gob-compatible types.
+type (
+	callerArgs   struct{ X, note int }
+	handlerArgs  struct{ X, seen int }
+	handlerReply struct{ Y, cache int }
+	callerReply  struct{ Y, memo int }
+)
+
+// Lossy replies with its argument.
+func (Typed) Lossy(args *handlerArgs, reply *handlerReply) { reply.Y = args.X }
+
 // newPair builds a network with one server "s" holding an Echo and an
 // Other service, and one enabled end "e" connected to it.
 func newPair(t testing.TB) (*Network, *ClientEnd, *Echo, *Server) {
@@ -80,6 +120,7 @@ func newPair(t testing.TB) (*Network, *ClientEnd, *Echo, *Server) {
 	srv := MakeServer()
 	srv.AddService(MakeService(echo))
 	srv.AddService(MakeService(&Other{}))
+	srv.AddService(MakeService(Typed{}))
 	net.AddServer("s", srv)
 	end := net.MakeEnd("e")
 	net.Connect("e", "s")
@@ -114,6 +155,88 @@ func TestServerHoldsSeveralServicesAndArgsByValue(t *testing.T) {
 	if !end.Call("Echo.ByValue", EchoArgs{X: 5}, &r2) || r2.X != 6 {
 		t.Fatalf("Echo.ByValue: %+v", r2)
 	}
+}
+
+// TestArgsAndRepliesOfBasicTypes: arguments and replies need not be
+// structs; strings, ints, slices and maps travel too, by value or pointer.
+func TestArgsAndRepliesOfBasicTypes(t *testing.T) {
+	_, end, _, _ := newPair(t)
+	var n int
+	if !end.Call("Typed.Atoi", "9099", &n) || n != 9099 {
+		t.Errorf("Typed.Atoi(\"9099\") = %d", n)
+	}
+	var str string
+	if !end.Call("Typed.Itoa", 111, &str) || str != "n111" {
+		t.Errorf("Typed.Itoa(111) = %q", str)
+	}
+	str = ""
+	if !end.Call("Typed.Join", []string{"a", "b", "c"}, &str) || str != "a,b,c" {
+		t.Errorf("Typed.Join = %q", str)
+	}
+	n = 0
+	if !end.Call("Typed.Sum", map[string]int{"x": 2, "y": 40}, &n) || n != 42 {
+		t.Errorf("Typed.Sum = %d", n)
+	}
+}
+
+// lossyChildVariable, when set, makes TestLabgobWarnsAboutEveryTypeACallCarries
+// run its scenario rather than start a process that does.
+const lossyChildVariable = "LABRPC_TEST_LOSSY_CHILD"
+
+// TestLabgobWarnsAboutEveryTypeACallCarries: labgob's warnings reach the
+// user through Calls: one about each lower-case field of the caller's and
+// the handler's argument and reply types, and one about decoding a reply
+// into a variable that is not zero. labgob warns about a type only the
+// first time it meets it in a process, so the scenario runs in a process
+// of its own.
+func TestLabgobWarnsAboutEveryTypeACallCarries(t *testing.T) {
+	if os.Getenv(lossyChildVariable) != "" {
+		runLossyCalls()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLabgobWarnsAboutEveryTypeACallCarries$", "-test.count=1")
+	// GORACE: under -race, a process otherwise sleeps a second as it exits.
+	cmd.Env = append(os.Environ(), lossyChildVariable+"=1", "GORACE=atexit_sleep_ms=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child process: %v\n%s", err, out)
+	}
+	got := string(out)
+	if !strings.Contains(got, "lossy calls done") {
+		t.Fatalf("child process did not run the scenario:\n%s", got)
+	}
+	for _, field := range []string{"note", "seen", "cache", "memo"} {
+		if !strings.Contains(got, "field "+field+" ") {
+			t.Errorf("no warning about the lower-case field %q; output:\n%s", field, got)
+		}
+	}
+	if n := strings.Count(got, "non-zero"); n != 1 {
+		t.Errorf("%d warnings about decoding into a non-zero reply, want 1; output:\n%s", n, got)
+	}
+}
+
+// runLossyCalls is the child's side of
+// TestLabgobWarnsAboutEveryTypeACallCarries: labgob logs its warnings.
+func runLossyCalls() {
+	net := MakeNetwork()
+	defer net.Cleanup()
+	srv := MakeServer()
+	srv.AddService(MakeService(Typed{}))
+	net.AddServer("s", srv)
+	end := net.MakeEnd("e")
+	net.Connect("e", "s")
+	net.Enable("e", true)
+	var fresh callerReply
+	if !end.Call("Typed.Lossy", callerArgs{X: 3}, &fresh) || fresh.Y != 3 {
+		panic(fmt.Sprintf("first Call: reply %+v", fresh))
+	}
+	reused := callerReply{Y: 5} // not zero: labgob warns
+	if !end.Call("Typed.Lossy", callerArgs{X: 4}, &reused) || reused.Y != 4 {
+		panic(fmt.Sprintf("second Call: reply %+v", reused))
+	}
+	fmt.Println("lossy calls done")
 }
 
 func TestMethodsOfOtherShapesAreNotCallable(t *testing.T) {
@@ -291,48 +414,159 @@ func TestLongReorderingHoldsBackTwoThirdsOfReplies(t *testing.T) {
 	}
 }
 
-// startBlockedCall starts a Call to Echo.Block and waits until its handler runs.
-func startBlockedCall(t *testing.T, end *ClientEnd, echo *Echo) chan bool {
+// blockedCall is a Call to Echo.Block whose handler is running.
+type blockedCall struct {
+	result chan bool  // Call's result, once it returns
+	reply  *EchoReply // the caller's reply; read it only after result
+}
+
+// startBlockedCall starts a Call to Echo.Block and waits until its handler
+// runs. The test must release the handler (close(echo.block)) before it ends.
+func startBlockedCall(t *testing.T, end *ClientEnd, echo *Echo) *blockedCall {
+	t.Helper()
 	echo.block = make(chan struct{})
 	echo.ran = make(chan struct{}, 1)
-	result := make(chan bool, 1)
+	echo.returned = make(chan struct{}, 1)
+	bc := &blockedCall{result: make(chan bool, 1), reply: &EchoReply{}}
 	go func() {
-		var reply EchoReply
-		result <- end.Call("Echo.Block", &EchoArgs{X: 7}, &reply)
+		bc.result <- end.Call("Echo.Block", &EchoArgs{X: 7}, bc.reply)
 	}()
 	select {
 	case <-echo.ran:
 	case <-time.After(5 * time.Second):
+		close(echo.block)
 		t.Fatal("handler did not start")
 	}
-	return result
+	return bc
 }
 
-func TestCrashedServerNeverAcknowledges(t *testing.T) {
+// killWithin is how soon a Call must give up on a handler whose server
+// crashed or whose link was cut: the course's TestKilled allows 100 ms.
+const killWithin = 100 * time.Millisecond
+
+// TestCallWhoseServerCrashesReturnsFalseWhileHandlerRuns is the course's
+// "killed" scenario: a handler blocks for a long time, its server is deleted
+// (or replaced, or the link is cut) meanwhile, and the Call returns false
+// within 100 ms, without waiting for the handler. When the handler finally
+// returns, its reply is discarded and its goroutine ends.
+func TestCallWhoseServerCrashesReturnsFalseWhileHandlerRuns(t *testing.T) {
 	cases := []struct {
 		name  string
-		fault func(net *Network)
+		fault func(net *Network, srv *Server)
 	}{
-		{"DeleteServer", func(net *Network) { net.DeleteServer("s") }},
-		{"replaced by AddServer", func(net *Network) { net.AddServer("s", MakeServer()) }},
-		{"end disabled", func(net *Network) { net.Enable("e", false) }},
-		{"end deleted", func(net *Network) { net.DeleteEnd("e") }},
+		{"DeleteServer", func(net *Network, srv *Server) { net.DeleteServer("s") }},
+		{"replaced by AddServer", func(net *Network, srv *Server) { net.AddServer("s", MakeServer()) }},
+		{"end disabled", func(net *Network, srv *Server) { net.Enable("e", false) }},
+		{"end disabled and enabled again", func(net *Network, srv *Server) {
+			net.Enable("e", false)
+			net.Enable("e", true)
+		}},
+		{"end deleted", func(net *Network, srv *Server) { net.DeleteEnd("e") }},
+		{"end connected elsewhere", func(net *Network, srv *Server) {
+			other := MakeServer()
+			other.AddService(MakeService(&Echo{}))
+			net.AddServer("s2", other)
+			net.Connect("e", "s2")
+		}},
+		{"end connected elsewhere and back", func(net *Network, srv *Server) {
+			net.Connect("e", "s2")
+			net.Connect("e", "s")
+		}},
+		{"server deleted and added back", func(net *Network, srv *Server) {
+			net.DeleteServer("s")
+			net.AddServer("s", srv)
+		}},
+		{"network cleaned up", func(net *Network, srv *Server) { net.Cleanup() }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			net, end, echo, _ := newPair(t)
-			result := startBlockedCall(t, end, echo)
-			tc.fault(net)
-			close(echo.block)
+			base := runtime.NumGoroutine()
+			net, end, echo, srv := newPair(t)
+			bc := startBlockedCall(t, end, echo)
+			defer close(echo.block)
+
+			// The handler is still blocked: the Call must not have returned.
 			select {
-			case ok := <-result:
-				if ok {
-					t.Fatal("Call returned the reply of a handler whose server crashed or was cut off")
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("Call did not return after its handler did")
+			case ok := <-bc.result:
+				t.Fatalf("Call returned %v while its handler was still running", ok)
+			case <-time.After(20 * time.Millisecond):
 			}
+
+			faulted := time.Now()
+			tc.fault(net, srv)
+			select {
+			case ok := <-bc.result:
+				if ok {
+					t.Fatal("Call returned true for a handler whose server crashed or was cut off")
+				}
+				if d := time.Since(faulted); d > killWithin {
+					t.Fatalf("Call returned %v after the fault, want within %v", d, killWithin)
+				}
+			case <-time.After(killWithin):
+				t.Fatalf("Call still waiting %v after the fault, for a handler that blocks until released", killWithin)
+			}
+
+			// Release the handler: its reply goes nowhere, and its
+			// goroutine ends.
+			echo.block <- struct{}{}
+			select {
+			case <-echo.returned:
+			case <-time.After(5 * time.Second):
+				t.Fatal("released handler did not return")
+			}
+			if *bc.reply != (EchoReply{}) {
+				t.Fatalf("the caller's reply was written after its Call returned false: %+v", *bc.reply)
+			}
+			net.Cleanup()
+			awaitGoroutines(t, base)
 		})
+	}
+}
+
+// awaitGoroutines fails the test unless the number of goroutines falls to
+// base within a few seconds.
+func awaitGoroutines(t *testing.T, base int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines left, %d before the test:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestCallSurvivesChangesThatDoNotConcernIt checks that a Call waiting for
+// its handler is not cut off by changes to other ends and servers: when the
+// handler returns, the reply arrives.
+func TestCallSurvivesChangesThatDoNotConcernIt(t *testing.T) {
+	net, end, echo, _ := newPair(t)
+	bc := startBlockedCall(t, end, echo)
+	net.MakeEnd("other")
+	net.Connect("other", "s")
+	net.Enable("other", true)
+	net.Enable("other", false)
+	net.AddServer("elsewhere", MakeServer())
+	net.DeleteServer("elsewhere")
+	net.DeleteEnd("other")
+	net.Connect("e", "s") // the same connection again
+	net.Enable("e", true) // already enabled
+	net.Reliable(true)
+	select {
+	case ok := <-bc.result:
+		close(echo.block)
+		t.Fatalf("Call returned %v before its handler did", ok)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(echo.block)
+	select {
+	case ok := <-bc.result:
+		if !ok || bc.reply.X != 7 {
+			t.Fatalf("Call = %v, reply %+v; want true, X=7", ok, *bc.reply)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Call did not return after its handler did")
 	}
 }
 
@@ -351,6 +585,81 @@ func TestServerAddedAfterConnectIsReached(t *testing.T) {
 	net.AddServer("later", srv)
 	if !end.Call("Echo.Double", &EchoArgs{X: 1}, &reply) || reply.X != 2 {
 		t.Fatalf("Call to a server added later: %+v", reply)
+	}
+}
+
+// TestEndReachesOnlyTheServerItIsConnectedTo: an end connected to nothing
+// fails and leaves the reply alone; once connected it reaches its server,
+// and connecting it again moves it to another server.
+func TestEndReachesOnlyTheServerItIsConnectedTo(t *testing.T) {
+	net := MakeNetwork()
+	defer net.Cleanup()
+	first, second := &Echo{}, &Echo{}
+	for name, echo := range map[string]*Echo{"first": first, "second": second} {
+		srv := MakeServer()
+		srv.AddService(MakeService(echo))
+		net.AddServer(name, srv)
+	}
+	end := net.MakeEnd("e")
+	net.Enable("e", true)
+
+	reply := EchoReply{X: -5}
+	if end.Call("Echo.Double", &EchoArgs{X: 1}, &reply) || reply.X != -5 {
+		t.Fatalf("Call on an unconnected end: reply %+v", reply)
+	}
+	net.Connect("e", "first")
+	reply = EchoReply{}
+	if !end.Call("Echo.Double", &EchoArgs{X: 2}, &reply) || reply.X != 4 {
+		t.Fatalf("Call after Connect: reply %+v", reply)
+	}
+	net.Connect("e", "second")
+	reply = EchoReply{}
+	if !end.Call("Echo.Double", &EchoArgs{X: 3}, &reply) || reply.X != 6 {
+		t.Fatalf("Call after connecting elsewhere: reply %+v", reply)
+	}
+	if first.callCount() != 1 || second.callCount() != 1 {
+		t.Fatalf("handlers ran %d and %d times, want 1 and 1", first.callCount(), second.callCount())
+	}
+}
+
+// TestCallsDelayedWhileDisabledDoNotDelayLaterCalls: Calls made while an
+// end is disabled, with LongDelays, fail after seconds; enabling the end
+// does not rescue them, and a Call made after enabling it completes at once.
+func TestCallsDelayedWhileDisabledDoNotDelayLaterCalls(t *testing.T) {
+	net, end, echo, _ := newPair(t)
+	net.Enable("e", false)
+	net.LongDelays(true)
+	const n = 20
+	results := make(chan bool, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			var reply EchoReply
+			results <- end.Call("Echo.Double", &EchoArgs{X: 1}, &reply)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let them start their delays
+	net.Enable("e", true)
+	start := time.Now()
+	var reply EchoReply
+	if !end.Call("Echo.Double", &EchoArgs{X: 9}, &reply) || reply.X != 18 {
+		t.Fatalf("Call after Enable: reply %+v", reply)
+	}
+	if d := time.Since(start); d > 30*time.Millisecond {
+		t.Fatalf("Call after Enable took %v, as if it waited behind the delayed ones", d)
+	}
+	net.Cleanup() // ends the delays
+	for i := 0; i < n; i++ {
+		select {
+		case ok := <-results:
+			if ok {
+				t.Fatal("a Call made while its end was disabled succeeded")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Cleanup did not end a delayed Call")
+		}
+	}
+	if got := echo.callCount(); got != 1 {
+		t.Fatalf("handler ran %d times, want 1 (only the Call made after Enable)", got)
 	}
 }
 
@@ -407,6 +716,82 @@ func TestManyConcurrentCallers(t *testing.T) {
 	}
 }
 
+// TestManyEndsCallOneServerConcurrently: many clients, each with its own
+// end, call one server at once; every call is answered and counted.
+func TestManyEndsCallOneServerConcurrently(t *testing.T) {
+	net, _, echo, _ := newPair(t)
+	const ends, callsPerEnd = 20, 10
+	var wg sync.WaitGroup
+	for c := 0; c < ends; c++ {
+		name := fmt.Sprintf("client-%d", c)
+		end := net.MakeEnd(name)
+		net.Connect(name, "s")
+		net.Enable(name, true)
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for i := 0; i < callsPerEnd; i++ {
+				x := c*1000 + i
+				var reply EchoReply
+				if !end.Call("Echo.Double", &EchoArgs{X: x}, &reply) || reply.X != 2*x {
+					t.Errorf("client %d call %d: reply %+v", c, i, reply)
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	if got := net.GetCount("s"); got != ends*callsPerEnd {
+		t.Errorf("GetCount = %d, want %d", got, ends*callsPerEnd)
+	}
+	if got := echo.callCount(); got != ends*callsPerEnd {
+		t.Errorf("handler ran %d times, want %d", got, ends*callsPerEnd)
+	}
+}
+
+// TestManyServersServeConcurrently: clients call many servers at once, each
+// client through its own end to one server; each server counts its own.
+func TestManyServersServeConcurrently(t *testing.T) {
+	net := MakeNetwork()
+	defer net.Cleanup()
+	const servers, clientsPerServer, callsPerClient = 8, 4, 25
+	echoes := make([]*Echo, servers)
+	for s := range echoes {
+		echoes[s] = &Echo{}
+		srv := MakeServer()
+		srv.AddService(MakeService(echoes[s]))
+		net.AddServer(s, srv)
+	}
+	var wg sync.WaitGroup
+	for s := 0; s < servers; s++ {
+		for c := 0; c < clientsPerServer; c++ {
+			name := fmt.Sprintf("%d->%d", c, s)
+			end := net.MakeEnd(name)
+			net.Connect(name, s)
+			net.Enable(name, true)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < callsPerClient; i++ {
+					var reply EchoReply
+					if !end.Call("Echo.Double", &EchoArgs{X: s}, &reply) || reply.X != 2*s {
+						t.Errorf("%s: reply %+v", name, reply)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for s, echo := range echoes {
+		want := clientsPerServer * callsPerClient
+		if got := net.GetCount(s); got != want || echo.callCount() != want {
+			t.Errorf("server %d: GetCount %d, handler ran %d times; want %d", s, got, echo.callCount(), want)
+		}
+	}
+	if got := net.GetTotalCount(); got != servers*clientsPerServer*callsPerClient {
+		t.Errorf("GetTotalCount = %d, want %d", got, servers*clientsPerServer*callsPerClient)
+	}
+}
+
 func TestCallAfterCleanupFailsAtOnce(t *testing.T) {
 	_, end, echo, _ := newPair(t)
 	end.net.Cleanup()
@@ -448,34 +833,4 @@ func TestBuildingAndCleaningUpManyNetworksLeaksNoGoroutines(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > base {
 		t.Fatalf("%d goroutines after building and cleaning up 50 networks, %d before", n, base)
 	}
-}
-
-func BenchmarkCallReliable(b *testing.B) {
-	_, end, _, _ := newPair(b)
-	args := EchoArgs{X: 1}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		var reply EchoReply
-		if !end.Call("Echo.Double", &args, &reply) {
-			b.Fatal("Call failed")
-		}
-	}
-}
-
-func BenchmarkCallConcurrent64(b *testing.B) {
-	_, end, _, _ := newPair(b)
-	b.ReportAllocs()
-	b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		args := EchoArgs{X: 1}
-		for pb.Next() {
-			var reply EchoReply
-			if !end.Call("Echo.Double", &args, &reply) {
-				b.Error("Call failed")
-				return
-			}
-		}
-	})
 }
