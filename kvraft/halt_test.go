@@ -155,7 +155,9 @@ func TestLeaderThatCannotInstallASnapshotStopsItsRaftPeer(t *testing.T) {
 	checkOneHaltLine(t, logs, victim, "not a kvraft snapshot")
 	state, stoppedTerm := raftState(c, victim)
 
+	halted := time.Now()
 	putThroughOthers(t, c, victim, PutAppendArgs{Key: "k", Value: "b", Op: "Put", ClientId: 7, Seq: 1}, 10*time.Second)
+	t.Logf("the others took a Put %v after server %d stopped", time.Since(halted).Round(time.Millisecond), victim)
 	if leader := c.awaitLeader(5 * time.Second); leader == victim {
 		t.Fatalf("server %d still leads", victim)
 	}
