@@ -125,11 +125,12 @@ type Network struct {
 // endState is what the network knows of one end name; the ClientEnd made
 // under the name points to it too. Its fields are guarded by Network.mu.
 type endState struct {
-	made       bool        // MakeEnd created the end (Enable or Connect may come first)
-	deleted    bool        // DeleteEnd removed it
-	enabled    bool        // may it send?
-	servername interface{} // the server name it is connected to; nil: none
-	changedAt  uint64      // Network.changes when it was last disabled, connected elsewhere or deleted
+	made       bool         // MakeEnd created the end (Enable or Connect may come first)
+	deleted    bool         // DeleteEnd removed it
+	enabled    bool         // may it send?
+	servername interface{}  // the server name it is connected to; nil: none
+	server     *serverState // the server registered under servername now; nil: none
+	changedAt  uint64       // Network.changes when it was last disabled, connected elsewhere or deleted
 }
 
 // serverState is one server registered under a name.
@@ -247,7 +248,19 @@ func (rn *Network) AddServer(servername interface{}, rs *Server) {
 	if old != nil {
 		old.changedAt = rn.announceCutLocked()
 	}
-	rn.servers[servername] = &serverState{server: rs, changedAt: rn.changes}
+	ss := &serverState{server: rs, changedAt: rn.changes}
+	rn.servers[servername] = ss
+	rn.pointEndsLocked(servername, ss)
+}
+
+// pointEndsLocked records ss as the server of every end connected to
+// servername, so that a Call need not look the name up.
+func (rn *Network) pointEndsLocked(servername interface{}, ss *serverState) {
+	for _, es := range rn.ends {
+		if es.servername == servername {
+			es.server = ss
+		}
+	}
 }
 
 // DeleteServer removes a server: it crashes. Calls to it fail, including
@@ -261,6 +274,7 @@ func (rn *Network) DeleteServer(servername interface{}) {
 		return
 	}
 	delete(rn.servers, servername)
+	rn.pointEndsLocked(servername, nil)
 	ss.changedAt = rn.announceCutLocked()
 }
 
@@ -279,6 +293,10 @@ func (rn *Network) Connect(endname interface{}, servername interface{}) {
 		es.changedAt = rn.announceCutLocked()
 	}
 	es.servername = servername
+	es.server = nil
+	if servername != nil {
+		es.server = rn.servers[servername]
+	}
 }
 
 // Enable enables or disables an end. A disabled end's Calls fail, including
@@ -332,8 +350,8 @@ func (rn *Network) lookup(es *endState) route {
 	defer rn.mu.RUnlock()
 	r := route{end: es, seen: rn.changes, changed: rn.changed,
 		reliable: rn.reliable, longDelays: rn.longDelays, longReordering: rn.longReordering}
-	if !es.deleted && es.enabled && es.servername != nil {
-		r.server = rn.servers[es.servername]
+	if !es.deleted && es.enabled {
+		r.server = es.server
 	}
 	return r
 }
@@ -426,7 +444,8 @@ func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bo
 
 	svc, m := r.server.server.lookup(svcMeth)
 	argsValue, n := m.copyArgs(svcMeth, args)
-	rn.bytes.Add(int64(n))
+	sent := int64(n) // the request, and the reply if it arrives
+	defer func() { rn.bytes.Add(sent) }()
 	if !r.reliable {
 		if !rn.sleep(rand.IntN(unreliableMaxDelayMs)) {
 			return false
@@ -437,7 +456,7 @@ func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bo
 	}
 
 	r.server.server.count.Add(1)
-	replyValue := reflect.New(m.method.Type.In(2).Elem())
+	replyValue := reflect.New(m.replyType)
 	if !rn.serve(&r, svc, m, argsValue, replyValue) {
 		// The server crashed, or the link was cut, while the handler
 		// ran: the reply is lost with it.
@@ -455,7 +474,7 @@ func (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bo
 	if rn.isDown() {
 		return false
 	}
-	rn.bytes.Add(int64(m.copyReply(svcMeth, replyValue, reply)))
+	sent += int64(m.copyReply(svcMeth, replyValue, reply))
 	return true
 }
 
