@@ -291,7 +291,9 @@ func TestCallToNowhereFailsWithinAShortDelay(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			if d := time.Duration(maxDur.Load()); d > 150*time.Millisecond {
+			// With LongDelays, 20 Calls would take up to 7 s; all 20 under
+			// 250 ms has probability (1/28)^20.
+			if d := time.Duration(maxDur.Load()); d > 250*time.Millisecond {
 				t.Fatalf("slowest failing Call took %v, want under 100 ms plus scheduling", d)
 			}
 		})
@@ -374,7 +376,10 @@ func TestUnreliableNetworkLosesTenPercentEachWay(t *testing.T) {
 	if succeeded < 2322 || succeeded > 2538 {
 		t.Errorf("%d of %d Calls succeeded, want about 2430 (81%%)", succeeded, n)
 	}
-	if elapsed > 2*time.Second {
+	// Calls that waited for each other's delays would take about 40 s
+	// (3000 times 13.5 ms); concurrent ones take well under a second,
+	// more on a loaded machine under -race.
+	if elapsed > 10*time.Second {
 		t.Errorf("%d concurrent unreliable Calls took %v; request delays are at most 27 ms", n, elapsed)
 	}
 }
@@ -499,6 +504,7 @@ func TestCallWhoseServerCrashesReturnsFalseWhileHandlerRuns(t *testing.T) {
 				if ok {
 					t.Fatal("Call returned true for a handler whose server crashed or was cut off")
 				}
+				// Measured: 0.07 ms median, 0.5 ms at worst, at load 5 on 2 cores.
 				if d := time.Since(faulted); d > killWithin {
 					t.Fatalf("Call returned %v after the fault, want within %v", d, killWithin)
 				}
@@ -644,7 +650,9 @@ func TestCallsDelayedWhileDisabledDoNotDelayLaterCalls(t *testing.T) {
 	if !end.Call("Echo.Double", &EchoArgs{X: 9}, &reply) || reply.X != 18 {
 		t.Fatalf("Call after Enable: reply %+v", reply)
 	}
-	if d := time.Since(start); d > 30*time.Millisecond {
+	// A Call queued behind the delayed ones would wait for the longest of
+	// 20 delays of 0-7 s (all 20 under 1 s: probability (1/7)^20).
+	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Fatalf("Call after Enable took %v, as if it waited behind the delayed ones", d)
 	}
 	net.Cleanup() // ends the delays
