@@ -363,10 +363,13 @@ func TestRejoiningPeerDoesNotDisruptLeader(t *testing.T) {
 }
 
 // TestElectionsConvergeUnderLongReordering: with replies held back 200-2200
-// ms (the course's long reordering: longer than an election timeout), a
-// cluster of five that loses its leader elects another within the course's
-// 5 s, again and again: rounds that fail back off, so that late votes
-// arrive within a round. It reports the median and longest time.
+// ms (the course's long reordering: longer than an election timeout) and
+// 10% of messages lost, a cluster of five that loses its leader elects
+// another, again and again: late votes count for their term, and rounds
+// that fail back off, so that late votes arrive within a round. Each
+// election must come within 10 s (the course's limit for agreement,
+// cfg.one, in its reordering scenarios) and their median within 3 s. It
+// reports the median and longest time.
 func TestElectionsConvergeUnderLongReordering(t *testing.T) {
 	c := newBenchCluster(t, 5, 0)
 	defer c.cleanup()
@@ -382,8 +385,8 @@ func TestElectionsConvergeUnderLongReordering(t *testing.T) {
 			if l := c.findLeader(); l >= 0 && l != old {
 				break
 			}
-			if time.Since(start) > 5*time.Second {
-				t.Fatalf("round %d: no new leader within 5 s (elections so far took %v)", r, took)
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("round %d: no new leader within 10 s (elections so far took %v)", r, took)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -392,5 +395,9 @@ func TestElectionsConvergeUnderLongReordering(t *testing.T) {
 	}
 	sorted := slices.Clone(took)
 	slices.Sort(sorted)
-	t.Logf("elections took %v: median %v, longest %v", took, sorted[rounds/2].Round(time.Millisecond), sorted[rounds-1].Round(time.Millisecond))
+	median := sorted[rounds/2]
+	t.Logf("elections took %v: median %v, longest %v", took, median.Round(time.Millisecond), sorted[rounds-1].Round(time.Millisecond))
+	if median > 3*time.Second {
+		t.Fatalf("median election took %v; want at most 3 s", median)
+	}
 }

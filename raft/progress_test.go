@@ -94,17 +94,24 @@ func TestCallsToCrashedPeerAreBounded(t *testing.T) {
 	crashed := (leader + 1) % 3
 	c.net.LongDelays(true)
 	c.net.DeleteServer(crashed)
-	most := 0
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
-		if !c.proposeWithin(leader, "while crashed", 2*time.Second) {
-			t.Fatalf("no commit with one peer of three crashed")
+	most, commits := 0, 0
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		// Whoever leads: a loaded machine may delay heartbeats enough
+		// for an election.
+		if l := c.findLeader(); l >= 0 && l != crashed {
+			leader = l
+		}
+		if c.proposeWithin(leader, "while crashed", time.Second) {
+			commits++
 		}
 		c.peers[leader].mu.Lock()
 		most = max(most, c.peers[leader].progress[crashed].inflight)
 		c.peers[leader].mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
 	}
-	t.Logf("at most %d calls in flight to the crashed peer", most)
+	t.Logf("%d commits; at most %d calls in flight to the crashed peer", commits, most)
+	if commits < 10 {
+		t.Fatalf("only %d commits in 5 s with one peer of three crashed", commits)
+	}
 	if most > maxInflightPerPeer {
 		t.Fatalf("%d calls in flight to the crashed peer; want at most %d", most, maxInflightPerPeer)
 	}

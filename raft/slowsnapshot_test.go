@@ -24,21 +24,34 @@ type Raft struct {
 	rf            *raft.Raft
 	snapshotDelay atomic.Int64 // nanoseconds
 	installs      atomic.Int64 // InstallSnapshot calls received
-	votes         atomic.Int64 // RequestVote calls received, pre-votes included
+	installing    atomic.Bool  // an InstallSnapshot is being delayed
+	appendsDuring atomic.Int64 // AppendEntries received while installing
+	heard         atomic.Bool  // an AppendEntries arrived since the counters were reset
+	watch         atomic.Int64 // the candidate whose vote requests count, after it heard a leader
+	watched       *Raft        // its wrapper
+	votes         atomic.Int64 // RequestVote calls from watch received after it heard a leader
 }
 
 func (w *Raft) AppendEntries(args *raft.AppendEntriesArgs, reply *raft.AppendEntriesReply) {
+	w.heard.Store(true)
+	if w.installing.Load() {
+		w.appendsDuring.Add(1)
+	}
 	w.rf.AppendEntries(args, reply)
 }
 
 func (w *Raft) RequestVote(args *raft.RequestVoteArgs, reply *raft.RequestVoteReply) {
-	w.votes.Add(1)
+	if w.watched != nil && int64(args.CandidateId) == w.watch.Load() && w.watched.heard.Load() {
+		w.votes.Add(1)
+	}
 	w.rf.RequestVote(args, reply)
 }
 
 func (w *Raft) InstallSnapshot(args *raft.InstallSnapshotArgs, reply *raft.InstallSnapshotReply) {
 	w.installs.Add(1)
+	w.installing.Store(true)
 	time.Sleep(time.Duration(w.snapshotDelay.Load()))
+	w.installing.Store(false)
 	w.rf.InstallSnapshot(args, reply)
 }
 
@@ -140,6 +153,9 @@ func TestSlowSnapshotIsSentOnceWithHeartbeats(t *testing.T) {
 	for _, p := range peers {
 		p.wrapper.installs.Store(0)
 		p.wrapper.votes.Store(0)
+		p.wrapper.heard.Store(false)
+		p.wrapper.watch.Store(int64(lagging))
+		p.wrapper.watched = peers[lagging].wrapper
 	}
 	connect(true)
 	time.Sleep(delay + 1500*time.Millisecond)
@@ -151,9 +167,14 @@ func TestSlowSnapshotIsSentOnceWithHeartbeats(t *testing.T) {
 	if got := peers[lagging].wrapper.installs.Load(); got != 1 {
 		t.Fatalf("the leader sent %d copies of the snapshot; want 1", got)
 	}
+	// Heartbeats every 100 ms while the snapshot takes 1.5 s: allow for
+	// a loaded machine.
+	if got := peers[lagging].wrapper.appendsDuring.Load(); got < 5 {
+		t.Fatalf("the lagging peer got %d AppendEntries while its snapshot travelled for %v; want heartbeats", got, delay)
+	}
 	for i, p := range peers {
 		if votes := p.wrapper.votes.Load(); votes != 0 {
-			t.Fatalf("S%d was asked for %d votes while the snapshot travelled: an election started", i, votes)
+			t.Fatalf("S%d was asked by the lagging S%d for %d votes after it heard the leader: it started an election", i, lagging, votes)
 		}
 		if now, _ := p.rf.GetState(); now != term {
 			t.Fatalf("S%d is in term %d; want %d", i, now, term)
