@@ -357,13 +357,13 @@ func (rn *Network) lookup(es *endState) route {
 }
 
 // stillServes reports whether the end of r still reaches its server: the
-// network is up, and neither the end nor the server changed since r was
-// read. It also returns the channel that announces the next change.
+// network is up, and no cut stamped the end or the server since r was
+// read. It also returns the channel that announces the next cut.
 func (rn *Network) stillServes(r *route) (bool, <-chan struct{}) {
 	select {
 	case <-r.changed:
 	default:
-		return true, r.changed // nothing at all changed: no need to look
+		return true, r.changed // no cut at all since: no need to look
 	}
 	rn.mu.RLock()
 	defer rn.mu.RUnlock()
