@@ -371,6 +371,9 @@ func TestRejoiningPeerDoesNotDisruptLeader(t *testing.T) {
 // cfg.one, in its reordering scenarios) and their median within 3 s. It
 // reports the median and longest time.
 func TestElectionsConvergeUnderLongReordering(t *testing.T) {
+	if testing.Short() {
+		t.Skip("eight elections under long reordering; run without -short")
+	}
 	c := newBenchCluster(t, 5, 0)
 	defer c.cleanup()
 	c.net.LongReordering(true)

@@ -88,6 +88,9 @@ func TestLostCallsBackOff(t *testing.T) {
 // maxInflightPerPeer calls in flight to it, while heartbeats to it fall due
 // every 100 ms; the others still commit.
 func TestCallsToCrashedPeerAreBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("five seconds of calls to a crashed peer; run without -short")
+	}
 	c := newBenchCluster(t, 3, 0)
 	defer c.cleanup()
 	leader := c.leader()
