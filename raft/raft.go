@@ -234,11 +234,12 @@ func (rf *Raft) startGoroutines() {
 	}
 }
 
-// GetState returns currentTerm and whether this peer believes it is the leader.
+// GetState returns currentTerm and whether this peer believes it is the
+// leader; a killed peer never does.
 func (rf *Raft) GetState() (int, bool) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
-	return rf.currentTerm, rf.role == leader
+	return rf.currentTerm, rf.role == leader && !rf.killed() // a crashed peer leads nothing
 }
 
 // Start proposes command for the replicated log. If this peer is the leader it

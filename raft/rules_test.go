@@ -335,7 +335,7 @@ func TestApplierDeliversSnapshotBeforeLaterEntries(t *testing.T) {
 
 // TestKillEndsGoroutinesAndDelivery: Kill returns promptly even while the
 // applier is blocked on an applyCh nobody reads; afterwards nothing is
-// delivered, Start refuses, and every goroutine of the peer ends.
+// delivered, Start refuses, GetState claims no leadership, and every goroutine of the peer ends.
 func TestKillEndsGoroutinesAndDelivery(t *testing.T) {
 	c := newBenchCluster(t, 1, 0)
 	defer c.cleanup()
@@ -366,6 +366,9 @@ func TestKillEndsGoroutinesAndDelivery(t *testing.T) {
 	}
 	if _, _, ok := rf.Start(99); ok {
 		t.Fatalf("a killed peer accepted Start")
+	}
+	if _, isLeader := rf.GetState(); isLeader {
+		t.Fatalf("a killed peer still claims to lead")
 	}
 	done := make(chan struct{})
 	go func() {
