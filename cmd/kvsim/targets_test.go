@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -18,11 +19,13 @@ import (
 //
 // runs kvsim 5 times (seeds 1 to 5) for 20 s with each kind of fault and
 // with the default (all of them), prints a table of medians and fails if
-// a target is missed. -kvsim.seeds and -kvsim.duration change the runs.
+// a target is missed. -kvsim.seeds and -kvsim.duration change the runs;
+// -kvsim.faults picks the rows whose faults match a regular expression.
 var (
-	targets        = flag.Bool("kvsim.targets", false, "run TestAvailabilityTargets (about 10 minutes)")
+	targets        = flag.Bool("kvsim.targets", false, "run TestAvailabilityTargets (about 12 minutes)")
 	targetSeeds    = flag.Int("kvsim.seeds", 5, "TestAvailabilityTargets: seeds per kind of fault")
 	targetDuration = flag.Duration("kvsim.duration", 20*time.Second, "TestAvailabilityTargets: length of each run")
+	targetFaults   = flag.String("kvsim.faults", "", "TestAvailabilityTargets: run only the rows whose faults match this regular expression")
 )
 
 // target is what one kind of fault must achieve, in medians over seeds.
@@ -32,11 +35,17 @@ type target struct {
 	minOps       int     // operations completed; 0: no target
 }
 
+// availabilityTargets are the rows of the table. Long reordering holds
+// replies back, not requests, so alone it never costs a healthy leader
+// its office: its row is met by a run without a single election. The row
+// with partitions and crashes as well forces elections under reordering,
+// which is what its target is about.
 var availabilityTargets = []target{
 	{faults: "drops", maxLongestMs: 1500},
 	{faults: "partitions", maxLongestMs: 1500},
 	{faults: "crashes", maxLongestMs: 1500},
 	{faults: "reorder", maxLongestMs: 3000},
+	{faults: "partitions,crashes,reorder", maxLongestMs: 3000},
 	{faults: "all", minOps: 1000},
 }
 
@@ -50,8 +59,15 @@ func TestAvailabilityTargets(t *testing.T) {
 	var table []string
 	table = append(table, "| faults | ops | ops/s with majority | leaderless s | longest leaderless ms | leader changes | p99 ms | linearizable | target |",
 		"|---|---|---|---|---|---|---|---|---|")
+	only, err := regexp.Compile(*targetFaults)
+	if err != nil {
+		t.Fatalf("-kvsim.faults: %v", err)
+	}
 	var missed []string
 	for _, tg := range availabilityTargets {
+		if !only.MatchString(tg.faults) {
+			continue
+		}
 		var ops, rate, leaderless, longest, changes, p99 []float64
 		linearizable := 0
 		for seed := 1; seed <= *targetSeeds; seed++ {
