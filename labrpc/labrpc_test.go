@@ -3,6 +3,7 @@ package labrpc
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"runtime"
@@ -797,6 +798,73 @@ func TestManyServersServeConcurrently(t *testing.T) {
 	}
 	if got := net.GetTotalCount(); got != servers*clientsPerServer*callsPerClient {
 		t.Errorf("GetTotalCount = %d, want %d", got, servers*clientsPerServer*callsPerClient)
+	}
+}
+
+// TestHandOffsToWorkersLoseNoCall mixes Calls made one at a time, which
+// hand their handlers to a yielding worker, with bursts of concurrent Calls
+// and pauses, so that workers keep switching between yielding, giving up
+// and waiting, while Calls race to hand them handlers. A handler lost in a
+// hand-over would leave its Call waiting forever.
+func TestHandOffsToWorkersLoseNoCall(t *testing.T) {
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	_, end, echo, _ := newPair(t)
+	const steadyCalls, bursts = 3000, 200
+	pauses := make([]time.Duration, bursts)
+	sizes := make([]int, bursts)
+	for i := range pauses {
+		pauses[i] = time.Duration(rng.IntN(200)) * time.Microsecond
+		sizes[i] = 1 + rng.IntN(4)
+	}
+	var succeeded atomic.Int64
+	call := func(x int) {
+		var reply EchoReply
+		if end.Call("Echo.Double", &EchoArgs{X: x}, &reply) && reply.X == 2*x {
+			succeeded.Add(1)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < steadyCalls; i++ {
+			call(i)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := range pauses {
+			time.Sleep(pauses[i])
+			var burst sync.WaitGroup
+			for j := 0; j < sizes[i]; j++ {
+				burst.Add(1)
+				go func() {
+					defer burst.Done()
+					call(j)
+				}()
+			}
+			burst.Wait()
+		}
+	}()
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(30 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("seed %d: Calls still waiting after 30 s; a handler was lost on its way to a worker:\n%s",
+			seed, buf[:runtime.Stack(buf, true)])
+	}
+	want := steadyCalls
+	for _, n := range sizes {
+		want += n
+	}
+	if got := succeeded.Load(); got != int64(want) || echo.callCount() != want {
+		t.Fatalf("seed %d: %d of %d Calls succeeded and the handler ran %d times", seed, got, want, echo.callCount())
 	}
 }
 
