@@ -232,13 +232,19 @@ func (l *raftLog) firstConflict(prevIndex int, entries []LogEntry) int {
 	return 0
 }
 
-// checkTermsMonotonic returns an error naming the first entry whose term is
-// lower than the one before it (or than the snapshot's), or nil. It reads
-// the whole log: tests and RAFT_DEBUG=1 run it after every change (see
-// Raft.checkInvariantsLocked); append checks each new boundary always.
-func (l *raftLog) checkTermsMonotonic() error {
-	prev := l.snapshotTerm
-	for i, e := range l.entries {
+// checkTermsMonotonic returns an error naming the first entry after index
+// from (snapshotIndex <= from <= lastIndex) whose term is lower than the
+// one before it, or nil; from = snapshotIndex checks the whole log, against
+// the snapshot's term. Tests and RAFT_DEBUG=1 run it over the entries added
+// since the last check, after every change (see Raft.checkInvariantsLocked);
+// append checks each new boundary always.
+func (l *raftLog) checkTermsMonotonic(from int) error {
+	if from >= l.lastIndex() {
+		return nil
+	}
+	prev := l.term(from)
+	for i := from - l.snapshotIndex; i < len(l.entries); i++ {
+		e := l.entries[i]
 		if e.Term < prev {
 			return fmt.Errorf("entry %d has term %d after term %d", l.snapshotIndex+1+i, e.Term, prev)
 		}

@@ -101,6 +101,7 @@ func (rf *Raft) appendFromLeaderLocked(args *AppendEntriesArgs, reply *AppendEnt
 	if truncatedFrom, changed := rf.log.mergeFromLeader(prevIndex, entries); changed {
 		rf.persistDirty = true
 		if truncatedFrom != 0 {
+			rf.termsCheckedThrough = min(rf.termsCheckedThrough, truncatedFrom-1)
 			rf.stream.invalidateFrom(truncatedFrom - rf.log.snapshotIndex - 1)
 			rf.debugf(tAppend, "removed conflicting entries from %d", truncatedFrom)
 		}

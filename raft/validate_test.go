@@ -213,8 +213,11 @@ func TestDecreasingLogTermsTrip(t *testing.T) {
 		{"decrease in the middle", logOfTerms(0, 0, 1, 3, 2, 4), "entry 3 has term 2 after term 3"},
 		{"below the snapshot's term", logOfTerms(5, 3, 2), "entry 6 has term 2 after term 3"},
 	}
+	if l := logOfTerms(0, 0, 1, 3, 2, 4); l.checkTermsMonotonic(3) != nil {
+		t.Errorf("checking after entry 3 found a decrease; the decrease is at entry 3")
+	}
 	for _, tc := range tests {
-		err := tc.log.checkTermsMonotonic()
+		err := tc.log.checkTermsMonotonic(tc.log.snapshotIndex)
 		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: %v; want %q", tc.name, err, tc.want)
 		}
