@@ -45,8 +45,9 @@
 //     ErrWrongLeader; after 500 ms without a commit (a leader cut off in a
 //     minority can never commit) it answers ErrTimeout. So a handler always
 //     returns in bounded time, and the Clerk moves on to find the real
-//     leader. (labrpc runs the handler on the caller's goroutine, so a
-//     handler that never returned would stall its Clerk forever.)
+//     leader. (A handler that never returned would hold the Clerk's
+//     attempt at that server, and a labrpc worker, until the server
+//     crashed or its link was cut.)
 //  4. Kill wakes every waiting handler at once with ErrWrongLeader.
 //
 // Gets go through the log like writes. A leader that answered reads from its
