@@ -7,7 +7,9 @@ import (
 
 // What a run measures of availability. A sample, taken every
 // sampleInterval, looks at every server: up or crashed, its partition
-// group, its term and whether it believes it leads. From those:
+// group, its term and whether it believes it leads (the last two as the
+// server's poller last read them, at most about pollInterval ago; see
+// cluster). From those:
 //
 //   - a connected majority exists when more than half of all servers are up
 //     and in one partition group (the network may still drop or delay
@@ -24,7 +26,7 @@ import (
 
 // sampleInterval is how often the cluster is sampled: fine enough to
 // measure leaderless stretches to about 10 ms, coarse enough to cost
-// nothing (five GetState calls).
+// nothing.
 const sampleInterval = 10 * time.Millisecond
 
 // serverView is what one sample sees of one server.

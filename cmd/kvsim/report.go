@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"6.5840/models"
@@ -12,7 +14,11 @@ import (
 )
 
 // monitor samples the cluster's availability and prints the status line.
-// One goroutine (drive's) uses it.
+// Its own goroutine (run) samples every sampleInterval and prints every
+// interval; the goroutine that applies the fault schedule also samples,
+// right after each change, so that the figures see every change at the
+// moment it happened, whenever run gets the CPU. A sample never waits for
+// a peer (see cluster.views).
 type monitor struct {
 	c          *cluster
 	hist       *history
@@ -20,8 +26,13 @@ type monitor struct {
 	out        io.Writer
 	isTerminal bool
 	interval   time.Duration
-	avail      *availability
+	end        atomic.Int64 // when the run ends, since its start; later samples are not counted
 
+	mu    sync.Mutex // guards avail; a sample reads the clock and the cluster holding it, so samples come in time order
+	avail *availability
+
+	// Only the goroutine printing status lines uses these: run's, then,
+	// once run has returned, simulate's.
 	lastDone int64
 	lastTime time.Time
 	printed  bool // a status line is on the terminal, unfinished
@@ -32,19 +43,55 @@ func newMonitor(c *cluster, hist *history, cfg config, out io.Writer, isTerminal
 	if interval <= 0 {
 		interval = time.Second
 	}
-	return &monitor{c: c, hist: hist, cfg: cfg, out: out, isTerminal: isTerminal,
+	m := &monitor{c: c, hist: hist, cfg: cfg, out: out, isTerminal: isTerminal,
 		interval: interval, lastTime: hist.start, avail: newAvailability()}
+	m.end.Store(int64(cfg.duration))
+	return m
 }
 
-// sample looks at the cluster now and adds what it sees to the figures.
+// run samples the cluster every sampleInterval and prints the status line
+// every interval, until stop is closed.
+func (m *monitor) run(stop <-chan struct{}) {
+	tick := time.NewTicker(m.interval)
+	defer tick.Stop()
+	sampler := time.NewTicker(sampleInterval)
+	defer sampler.Stop()
+	m.sample()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			m.print()
+		case <-sampler.C:
+			if m.cfg.beforeSample != nil {
+				m.cfg.beforeSample(time.Since(m.hist.start), m.c)
+			}
+			m.sample()
+		}
+	}
+}
+
+// endAt says the run ended at end, since its start. Any goroutine may call it.
+func (m *monitor) endAt(end time.Duration) { m.end.Store(int64(end)) }
+
+// sample looks at the cluster now and adds what it sees to the figures,
+// unless the run has ended. Any goroutine may call it.
 func (m *monitor) sample() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at := time.Since(m.hist.start)
 	s := assess(m.c.views())
-	m.avail.add(time.Since(m.hist.start), s)
+	if at <= time.Duration(m.end.Load()) {
+		m.avail.add(at, s)
+	}
 }
 
-// finish ends the measurement: faults stop now.
+// finish ends the measurement at the end of the run.
 func (m *monitor) finish() {
-	m.avail.finish(time.Since(m.hist.start))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.avail.finish(time.Duration(m.end.Load()))
 }
 
 // print writes one status line: rewritten in place on a terminal, a plain
@@ -62,9 +109,9 @@ func (m *monitor) print() {
 	case !st.majority:
 		leader = "none (no connected majority)"
 	}
-	line := fmt.Sprintf("%4.0fs/%.0fs  ops %d  ops/s %.0f  leader %s  crashed %s  cut off %s",
+	line := fmt.Sprintf("%4.0fs/%.0fs  ops %d  ops/s %.0f  leader %s  crashed %s  cut off %s  faults %s",
 		now.Sub(m.hist.start).Seconds(), m.cfg.duration.Seconds(), done, rate, leader,
-		serverList(st.crashed), serverList(st.cutOff))
+		serverList(st.crashed), serverList(st.cutOff), st.faultsOn.list())
 	if m.isTerminal {
 		fmt.Fprintf(m.out, "\r\033[K%s", line)
 		m.printed = true
@@ -105,6 +152,7 @@ type summary struct {
 	LatencyP99   float64             `json:"latency_p99_ms"`
 	LatencyMax   float64             `json:"latency_max_ms"`
 	Availability availabilitySummary `json:"availability"`
+	FaultSeconds map[string]float64  `json:"fault_seconds"` // how long each selected fault was on
 	RPCs         int                 `json:"rpcs"`
 	Bytes        int64               `json:"bytes"`
 	LeaderChange int                 `json:"leader_changes"`
@@ -148,8 +196,7 @@ func describe(cfg config) configSummary {
 		Faults: cfg.faults.String(), Nemesis: cfg.nemesis.String(), MaxRaftState: cfg.maxraftstate, Keys: cfg.keys, Seed: cfg.seed}
 }
 
-func (s *summary) fill(completed []porcupine.Operation, open int, elapsed time.Duration,
-	rpcs int, bytes int64, st clusterState) {
+func (s *summary) fill(completed []porcupine.Operation, open int, elapsed time.Duration, rpcs int, bytes int64) {
 	s.Seconds = elapsed.Seconds()
 	s.Ops = len(completed)
 	s.OpenOps = open
@@ -171,12 +218,18 @@ func (s *summary) fill(completed []porcupine.Operation, open int, elapsed time.D
 		s.LatencyMax = ms(lat[len(lat)-1])
 	}
 	s.RPCs, s.Bytes = rpcs, bytes
-	s.SnapsTaken, s.SnapsInstall = st.taken, st.install
-	s.MaxRaftState = st.maxState
 }
 
-// writeText prints the summary for a person. The run's settings were
-// printed when it started.
+// fillFaults fills in how long each selected fault was on.
+func (s *summary) fillFaults(selected faultSet, on [numFaults]time.Duration) {
+	s.FaultSeconds = map[string]float64{}
+	for f, yes := range selected {
+		if yes {
+			s.FaultSeconds[faultNames[f]] = on[f].Seconds()
+		}
+	}
+}
+
 // fillAvailability fills in the availability figures, and the leader
 // changes, from what the monitor measured.
 func (s *summary) fillAvailability(a *availability, completed []porcupine.Operation) {
@@ -199,6 +252,8 @@ func (s *summary) fillAvailability(a *availability, completed []porcupine.Operat
 	}
 }
 
+// writeText prints the summary for a person. The run's settings were
+// printed when it started.
 func (s *summary) writeText(w io.Writer) {
 	if s.Interrupted {
 		fmt.Fprintf(w, "interrupted after %.1f s: summarizing what ran\n", s.Seconds)
@@ -209,6 +264,7 @@ func (s *summary) writeText(w io.Writer) {
 	a := s.Availability
 	fmt.Fprintf(w, "availability   a connected majority for %.1f s: no leader for %.2f s of it in %d stretches, the longest %.0f ms (from %.1f s); %.0f ops/s\n",
 		a.MajoritySeconds, a.LeaderlessSeconds, a.LeaderlessStretches, a.LongestLeaderlessMs, a.LongestAtSeconds, a.OpsPerSecond)
+	fmt.Fprintf(w, "faults         %s\n", s.faultLine())
 	fmt.Fprintf(w, "network        %d RPCs, %s\n", s.RPCs, byteSize(s.Bytes))
 	fmt.Fprintf(w, "raft           %d leader changes, %d snapshots taken, %d installed, largest persisted state %s\n",
 		s.LeaderChange, s.SnapsTaken, s.SnapsInstall, byteSize(int64(s.MaxRaftState)))
@@ -218,6 +274,20 @@ func (s *summary) writeText(w io.Writer) {
 	} else if s.HTMLError != "" {
 		fmt.Fprintf(w, "visualization not written: %s\n", s.HTMLError)
 	}
+}
+
+// faultLine says how long each selected fault was on, in -faults order.
+func (s *summary) faultLine() string {
+	var parts []string
+	for _, name := range faultNames {
+		if secs, ok := s.FaultSeconds[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", name, secs))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("on for %s (nemesis %s)", strings.Join(parts, ", "), s.Config.Nemesis)
 }
 
 func (s *summary) writeJSON(w io.Writer) error {

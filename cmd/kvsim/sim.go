@@ -36,6 +36,8 @@ type config struct {
 	events         []faultEvent  // the fault schedule, instead of schedule's
 	electionWait   time.Duration // how long to wait for a first leader
 	statusInterval time.Duration
+	beforeSample   func(at time.Duration, c *cluster)   // called before each periodic sample; may stall the monitor
+	afterApply     func(e faultEvent, at time.Duration) // called after each fault event, with when it was applied
 }
 
 // errNoLeader means the cluster never elected a leader.
@@ -52,12 +54,6 @@ const (
 func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool) (*summary, error) {
 	c := newCluster(cfg.servers, cfg.maxraftstate)
 	defer c.shutdown()
-	if cfg.faults.drops {
-		c.net.Reliable(false)
-	}
-	if cfg.faults.reorder {
-		c.net.LongReordering(true)
-	}
 	if err := waitForLeader(ctx, c, cfg.electionWait); err != nil {
 		return nil, err
 	}
@@ -86,13 +82,24 @@ func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool
 	if events == nil {
 		events = schedule(cfg.seed, cfg.servers, cfg.duration, cfg.faults, cfg.nemesis)
 	}
-	interrupted := drive(ctx, c, hist, events, cfg.duration, mon)
+	stopMonitor, monitorDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(monitorDone)
+		mon.run(stopMonitor)
+	}()
+	interrupted, ran := drive(ctx, c, hist, events, cfg.duration, mon, cfg.afterApply)
 	sum.Interrupted = interrupted
+	sum.fillFaults(cfg.faults, faultTimes(events, ran))
+	close(stopMonitor)
+	<-monitorDone
+	mon.finish()
+	mon.print() // the state at the end of the run
 
 	// Stop faults so that every client can finish its operation.
 	close(stop)
-	c.net.Reliable(true)
-	c.net.LongReordering(false)
+	for f := range numFaults {
+		c.setFault(f, false)
+	}
 	c.heal()
 	for i := 0; i < cfg.servers; i++ {
 		if c.isCrashed(i) {
@@ -101,10 +108,11 @@ func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool
 	}
 	waitClients(finished, cfg.clients, finishWait)
 	mon.final()
+	c.waitCrashed()
 
 	completed, openWrites, open := hist.finish()
-	st := c.observe()
-	sum.fill(completed, open, time.Since(hist.start), c.net.GetTotalCount(), c.net.GetTotalBytes(), st)
+	sum.fill(completed, open, time.Since(hist.start), c.net.GetTotalCount(), c.net.GetTotalBytes())
+	sum.SnapsTaken, sum.SnapsInstall, sum.MaxRaftState = c.raftStats()
 	sum.fillAvailability(mon.avail, completed)
 	ops := append(completed, openWrites...)
 
@@ -133,38 +141,45 @@ func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool
 	return sum, nil
 }
 
-// drive applies the fault schedule and the status line until the run's
-// time is up or ctx is done; it reports whether ctx ended the run early.
-func drive(ctx context.Context, c *cluster, hist *history, events []faultEvent, length time.Duration, mon *monitor) bool {
+// drive applies the fault schedule until the run's time is up or ctx is
+// done, and has mon sample the cluster after each change. Events due by
+// the end of the run are all applied, however late drive gets to them. It
+// reports whether ctx ended the run early, and when the run ended, since
+// its start, which it also tells mon. afterApply, if not nil, is called
+// after each event.
+func drive(ctx context.Context, c *cluster, hist *history, events []faultEvent, length time.Duration, mon *monitor,
+	afterApply func(e faultEvent, at time.Duration)) (interrupted bool, ran time.Duration) {
 	end := time.NewTimer(length - time.Since(hist.start))
 	defer end.Stop()
-	tick := time.NewTicker(mon.interval)
-	defer tick.Stop()
-	sampler := time.NewTicker(sampleInterval)
-	defer sampler.Stop()
 	next := time.NewTimer(0)
 	defer next.Stop()
+	applyDue := func() {
+		now := time.Since(hist.start)
+		for len(events) > 0 && events[0].at <= now {
+			apply(c, events[0])
+			if afterApply != nil {
+				afterApply(events[0], time.Since(hist.start))
+			}
+			events = events[1:]
+		}
+		mon.sample() // the moment the faults changed
+	}
 	mon.sample()
-	defer mon.finish()
 	for {
 		if len(events) > 0 {
 			next.Reset(events[0].at - time.Since(hist.start))
 		}
 		select {
 		case <-ctx.Done():
-			return true
+			ran = min(time.Since(hist.start), length)
+			mon.endAt(ran)
+			return true, ran
 		case <-end.C:
-			return false
-		case <-tick.C:
-			mon.print()
-		case <-sampler.C:
-			mon.sample()
+			applyDue()
+			mon.endAt(length)
+			return false, length
 		case <-next.C:
-			for len(events) > 0 && events[0].at <= time.Since(hist.start) {
-				apply(c, events[0])
-				events = events[1:]
-			}
-			mon.sample() // the moment the faults changed
+			applyDue()
 		}
 	}
 }
@@ -177,6 +192,8 @@ func apply(c *cluster, e faultEvent) {
 		c.start(e.server)
 	case doPartition:
 		c.partition(e.group)
+	case doStart, doStop:
+		c.setFault(e.fault, e.kind == doStart)
 	}
 }
 
