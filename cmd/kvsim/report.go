@@ -94,6 +94,14 @@ func (m *monitor) finish() {
 	m.avail.finish(time.Duration(m.end.Load()))
 }
 
+// printAtEnd writes the status line for the end of the run, unless one was
+// written less than half an interval ago. Call it once run has returned.
+func (m *monitor) printAtEnd() {
+	if time.Since(m.lastTime) >= m.interval/2 {
+		m.print()
+	}
+}
+
 // print writes one status line: rewritten in place on a terminal, a plain
 // line otherwise.
 func (m *monitor) print() {

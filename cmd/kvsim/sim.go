@@ -93,7 +93,7 @@ func simulate(ctx context.Context, cfg config, status io.Writer, isTerminal bool
 	close(stopMonitor)
 	<-monitorDone
 	mon.finish()
-	mon.print() // the state at the end of the run
+	mon.printAtEnd()
 
 	// Stop faults so that every client can finish its operation.
 	close(stop)
